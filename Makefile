@@ -1,0 +1,34 @@
+# The commands a new user runs. Everything else is plain CMake in build/.
+#   make test        install missing Debian packages, configure, build, run every test
+#   make build       configure and build only
+#   make quickstart  the main job (lands with the quickstart issue)
+BUILD_DIR ?= build
+JOBS ?= 2
+CMAKE_ARGS ?=
+CTEST_ARGS ?=
+
+.PHONY: all deps configure build test quickstart clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD_DIR)/build.ninja:
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS)
+
+configure: deps $(BUILD_DIR)/build.ninja
+
+build: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+quickstart: build
+	@echo "make quickstart: the quickstart (SFT + GRPO on handwritten digits) is not available yet;" >&2
+	@echo "it lands with the end-to-end issue. 'make test' builds and tests what exists." >&2
+	@exit 2
+
+clean:
+	rm -rf $(BUILD_DIR)

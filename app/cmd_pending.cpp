@@ -1,0 +1,40 @@
+// Subcommands whose components have not landed yet. Each says what it will do and exits 2, so scripts
+// can tell "not built" from success or bad input.
+#include <cstdio>
+
+#include "app/commands.h"
+
+namespace seer::app {
+namespace {
+
+struct Pending {
+  const char* name;
+  const char* summary;
+};
+
+constexpr Pending kPending[] = {
+    {"train", "Learner ranks (run under mpirun): GRPO-family and SFT steps"},
+    {"rollout", "Rollout worker: generate, score and push trajectories"},
+    {"reward", "Reward service (gRPC): accuracy and format scores"},
+    {"run", "Start reward service, rollout workers and learners on this machine"},
+    {"eval", "Evaluate a model on a dataset (accuracy, format rate)"},
+    {"data", "Check datasets and generate task data"},
+    {"init-model", "Create a small model from a preset"},
+};
+
+}  // namespace
+
+void add_pending_commands(CLI::App& app, Invocation& inv) {
+  for (const Pending& p : kPending) {
+    CLI::App* cmd = app.add_subcommand(p.name, p.summary);
+    cmd->allow_extras();
+    cmd->prefix_command();
+    const char* name = p.name;
+    cmd->callback([name, &inv] {
+      std::fprintf(stderr, "seer %s: not available in this build yet\n", name);
+      inv.exit_code = kExitUnavailable;
+    });
+  }
+}
+
+}  // namespace seer::app

@@ -1,0 +1,26 @@
+// The `seer` subcommands: each app/cmd_*.cpp registers one (or a family) on the CLI11 app.
+#pragma once
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+namespace seer::app {
+
+/// Shared state of one `seer` invocation: global options and the exit status a command sets.
+struct Invocation {
+  std::string log_level;  ///< --log-level; "" = from the config (or info).
+  int exit_code = 0;
+};
+
+void add_config_command(CLI::App& app, Invocation& inv);   // app/cmd_config.cpp
+void add_version_command(CLI::App& app, Invocation& inv);  // app/cmd_version.cpp
+/// Subcommands whose component is not built yet: they say so and exit 2. app/cmd_pending.cpp
+void add_pending_commands(CLI::App& app, Invocation& inv);
+
+/// Exit status for "not available in this build" and usage errors.
+inline constexpr int kExitUnavailable = 2;
+/// Exit status for a rejected config or input.
+inline constexpr int kExitBadInput = 1;
+
+}  // namespace seer::app

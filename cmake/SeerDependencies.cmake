@@ -1,0 +1,51 @@
+# Every third-party library seer uses, all from Debian 12 (scripts/install-deps.sh installs them).
+find_package(Threads REQUIRED)
+find_package(Torch REQUIRED)                      # imported target `torch`
+find_package(Protobuf REQUIRED)                   # protobuf::libprotobuf, protobuf::protoc
+find_package(gRPC CONFIG REQUIRED)                # gRPC::grpc++, gRPC::grpc_cpp_plugin
+find_package(yaml-cpp REQUIRED)                   # plain target `yaml-cpp` (0.7 has no namespace)
+find_package(prometheus-cpp CONFIG REQUIRED)      # prometheus-cpp::core / ::pull
+find_package(MPI REQUIRED COMPONENTS C)           # MPI::MPI_C
+find_package(CLI11 CONFIG REQUIRED)               # CLI11::CLI11
+find_package(spdlog CONFIG REQUIRED)              # spdlog::spdlog
+find_package(fmt CONFIG REQUIRED)                 # fmt::fmt
+find_package(nlohmann_json 3.10 CONFIG REQUIRED)  # nlohmann_json::nlohmann_json
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
+pkg_check_modules(UTF8PROC REQUIRED IMPORTED_TARGET libutf8proc)
+pkg_check_modules(EXIF REQUIRED IMPORTED_TARGET libexif)
+find_path(SEER_STB_INCLUDE_DIR stb_image.h PATH_SUFFIXES stb REQUIRED)
+
+# CUDA: on when LibTorch was built with CUDA (TorchConfig then defines TORCH_CUDA_LIBRARIES / torch_cuda).
+set(_seer_torch_has_cuda OFF)
+if(TARGET torch_cuda OR TORCH_CUDA_LIBRARIES)
+  set(_seer_torch_has_cuda ON)
+endif()
+if(SEER_CUDA STREQUAL "AUTO")
+  set(SEER_WITH_CUDA ${_seer_torch_has_cuda})
+elseif(SEER_CUDA)
+  if(NOT _seer_torch_has_cuda)
+    message(FATAL_ERROR "SEER_CUDA=ON but LibTorch at ${Torch_DIR} has no CUDA (no torch_cuda target). "
+                        "Point Torch_DIR at a CUDA LibTorch or use SEER_CUDA=AUTO.")
+  endif()
+  set(SEER_WITH_CUDA ON)
+else()
+  set(SEER_WITH_CUDA OFF)
+endif()
+
+# NCCL: only with CUDA. Searched in the usual places and next to the CUDA toolkit.
+set(SEER_WITH_NCCL OFF)
+if(SEER_WITH_CUDA AND NOT SEER_NCCL STREQUAL "OFF")
+  find_path(SEER_NCCL_INCLUDE_DIR nccl.h HINTS ENV NCCL_HOME ENV CUDA_HOME PATH_SUFFIXES include)
+  find_library(SEER_NCCL_LIBRARY NAMES nccl libnccl.so.2 HINTS ENV NCCL_HOME ENV CUDA_HOME PATH_SUFFIXES lib lib64)
+  if(SEER_NCCL_INCLUDE_DIR AND SEER_NCCL_LIBRARY)
+    set(SEER_WITH_NCCL ON)
+    add_library(seer_nccl INTERFACE)
+    target_include_directories(seer_nccl SYSTEM INTERFACE ${SEER_NCCL_INCLUDE_DIR})
+    target_link_libraries(seer_nccl INTERFACE ${SEER_NCCL_LIBRARY})
+  endif()
+endif()
+if(SEER_NCCL STREQUAL "ON" AND NOT SEER_WITH_NCCL)
+  message(FATAL_ERROR "SEER_NCCL=ON but NCCL was not found (needs CUDA LibTorch and nccl.h/libnccl; "
+                      "set NCCL_HOME) — use SEER_NCCL=AUTO to build without it.")
+endif()

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# End-to-end checks of the `seer` command line: help, config show/check with overrides and errors,
+# and the exit status of subcommands that are not built yet.
+# Usage: cli_test.sh SEER_BINARY CONFIGS_DIR
+set -u
+seer=$1
+configs=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); echo "ok: $1"; }
+bad() { failed=$((failed + 1)); echo "FAIL: $1"; }
+
+# seer --help lists every subcommand.
+"$seer" --help >"$tmp/help" 2>&1
+for cmd in train rollout reward run eval data init-model config version; do
+  if grep -qE "^ +$cmd( |$)" "$tmp/help"; then ok "help lists $cmd"; else bad "help lists $cmd"; cat "$tmp/help"; fi
+done
+
+# Every shipped config validates.
+for f in "$configs"/*.yaml; do
+  if "$seer" config check "$f" >"$tmp/out" 2>&1; then ok "config check $(basename "$f")"
+  else bad "config check $(basename "$f")"; cat "$tmp/out"; fi
+done
+
+# config show applies a typed override and prints YAML that reads back.
+example="$configs/grpo-llava-qwen2.yaml"
+"$seer" config show "$example" --set trainer.lr=2e-6 >"$tmp/resolved.yaml" 2>"$tmp/err"
+if [ $? -eq 0 ] && grep -qE '^  lr: 2e-06( |$)' "$tmp/resolved.yaml"; then ok "config show --set"
+else bad "config show --set"; cat "$tmp/resolved.yaml" "$tmp/err"; fi
+if "$seer" config check "$tmp/resolved.yaml" >/dev/null 2>&1; then ok "printed config reads back"
+else bad "printed config reads back"; fi
+
+# A bad file: every problem, with positions, exit 1.
+cat >"$tmp/bad.yaml" <<'YAML'
+trainer:
+  lr_shedule: cosine
+  lr: -1
+rollout:
+  group_size: 1
+YAML
+"$seer" config check "$tmp/bad.yaml" >"$tmp/out" 2>&1
+status=$?
+if [ $status -eq 1 ] \
+  && grep -qF "$tmp/bad.yaml:2:3: unknown key 'trainer.lr_shedule' (did you mean 'lr_schedule'?)" "$tmp/out" \
+  && grep -qF "$tmp/bad.yaml:3:7: trainer.lr: -1 is out of range" "$tmp/out" \
+  && grep -qF "2 problems" "$tmp/out"; then ok "bad config lists problems"
+else bad "bad config lists problems (exit $status)"; cat "$tmp/out"; fi
+
+# A bad override is reported like a file error.
+"$seer" config show "$example" --set trainer.steps=many >"$tmp/out" 2>&1
+status=$?
+if [ $status -eq 1 ] && grep -qF -- "--set trainer.steps=many: trainer.steps: expected an integer >= 1, got 'many'" "$tmp/out"
+then ok "bad override"; else bad "bad override (exit $status)"; cat "$tmp/out"; fi
+
+# Missing file.
+"$seer" config show "$tmp/nope.yaml" >"$tmp/out" 2>&1
+status=$?
+if [ $status -eq 1 ] && grep -qF "$tmp/nope.yaml: cannot open config file" "$tmp/out"; then ok "missing file"
+else bad "missing file (exit $status)"; cat "$tmp/out"; fi
+
+# A misspelt subcommand gets a suggestion.
+"$seer" trian >"$tmp/out" 2>&1
+status=$?
+if [ $status -eq 2 ] && grep -qF "did you mean 'train'?" "$tmp/out"; then ok "subcommand suggestion"
+else bad "subcommand suggestion (exit $status)"; cat "$tmp/out"; fi
+
+# version prints the libraries.
+if "$seer" version >"$tmp/out" 2>&1 && grep -q '^seer ' "$tmp/out" && grep -q '^LibTorch ' "$tmp/out"; then
+  ok "version"; else bad "version"; cat "$tmp/out"; fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
