@@ -38,10 +38,12 @@ void add_file_options(CLI::App* cmd, ConfigArgs& args) {
 void add_config_command(CLI::App& app, Invocation& inv) {
   CLI::App* config = app.add_subcommand("config", "Show or check an experiment config");
   config->require_subcommand(1, 1);
+  config->fallthrough();  // global options (--log-level) may follow the subcommand
   auto args = std::make_shared<ConfigArgs>();
 
   CLI::App* show = config->add_subcommand("show", "Print the resolved config (defaults + file + --set) as YAML");
   add_file_options(show, *args);
+  show->fallthrough();
   show->callback([args, &inv] {
     ExperimentConfig cfg;
     if (!resolve(*args, cfg)) {
@@ -53,6 +55,7 @@ void add_config_command(CLI::App& app, Invocation& inv) {
 
   CLI::App* check = config->add_subcommand("check", "Validate a config; exit 1 listing every problem");
   add_file_options(check, *args);
+  check->fallthrough();
   check->callback([args, &inv] {
     ExperimentConfig cfg;
     if (!resolve(*args, cfg)) {

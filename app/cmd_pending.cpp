@@ -27,8 +27,9 @@ constexpr Pending kPending[] = {
 void add_pending_commands(CLI::App& app, Invocation& inv) {
   for (const Pending& p : kPending) {
     CLI::App* cmd = app.add_subcommand(p.name, p.summary);
-    cmd->allow_extras();
+    cmd->allow_extras();     // whatever it is given, it answers "not available" rather than a usage error
     cmd->prefix_command();
+    cmd->fallthrough(false);
     const char* name = p.name;
     cmd->callback([name, &inv] {
       std::fprintf(stderr, "seer %s: not available in this build yet\n", name);

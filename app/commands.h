@@ -18,7 +18,7 @@ void add_version_command(CLI::App& app, Invocation& inv);  // app/cmd_version.cp
 /// Subcommands whose component is not built yet: they say so and exit 2. app/cmd_pending.cpp
 void add_pending_commands(CLI::App& app, Invocation& inv);
 
-/// Exit status for "not available in this build" and usage errors.
+/// Exit status for "not available in this build" and command-line usage errors.
 inline constexpr int kExitUnavailable = 2;
 /// Exit status for a rejected config or input.
 inline constexpr int kExitBadInput = 1;

@@ -1,4 +1,5 @@
 // seer: one executable, one subcommand per process role (train, rollout, reward, run, ...).
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -11,37 +12,57 @@
 #include "core/check.h"
 #include "core/did_you_mean.h"
 #include "core/log.h"
+#include "seer/build_info.h"
+
+namespace {
+
+/// A misspelt (sub)command gets a suggestion instead of CLI11's generic message. Walks the command
+/// path given on the command line; returns false (after printing) on the first unknown name.
+bool check_command_names(const CLI::App& app, int argc, char** argv) {
+  const CLI::App* current = &app;
+  std::string path = "seer";
+  for (int i = 1; i < argc; ++i) {
+    const std::string word = argv[i];
+    if (word.empty() || word[0] == '-') continue;  // options (and their values) are CLI11's business
+    std::vector<std::string> names;
+    for (const CLI::App* sub : current->get_subcommands({})) names.push_back(sub->get_name());
+    if (names.empty()) return true;
+    auto it = std::find(names.begin(), names.end(), word);
+    if (it == names.end()) {
+      if (current->get_require_subcommand_min() == 0) return true;  // a positional argument
+      const std::string near = seer::closest_match(word, names);
+      std::fprintf(stderr, "%s: unknown command '%s'%s; run '%s --help' for the list\n", path.c_str(), word.c_str(),
+                   near.empty() ? "" : (" (did you mean '" + near + "'?)").c_str(), path.c_str());
+      return false;
+    }
+    current = current->get_subcommand(word);
+    path += " " + word;
+  }
+  return true;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace seer::app;
   Invocation inv;
   CLI::App app{"seer: train vision-language models into visual reasoning models (SFT + GRPO)", "seer"};
   app.require_subcommand(1, 1);
-  app.fallthrough();
-  app.add_option("--log-level", inv.log_level, "trace | debug | info | warn | error (default: the config's log_level)")
+  app.failure_message(CLI::FailureMessage::help);
+  app.set_version_flag("--version", std::string("seer ") + seer::build::kVersion);
+  app.add_option("--log-level", inv.log_level, "trace | debug | info | warn | error | off (default: the config's)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
 
   add_config_command(app, inv);
   add_version_command(app, inv);
   add_pending_commands(app, inv);
 
-  // A misspelt subcommand gets a suggestion instead of CLI11's generic "not expected" message.
-  if (argc > 1 && argv[1][0] != '-') {
-    std::vector<std::string> names;
-    for (const CLI::App* sub : app.get_subcommands({})) names.push_back(sub->get_name());
-    const std::string word = argv[1];
-    if (std::find(names.begin(), names.end(), word) == names.end()) {
-      const std::string near = seer::closest_match(word, names);
-      std::fprintf(stderr, "seer: unknown command '%s'%s; run 'seer --help' for the list\n", word.c_str(),
-                   near.empty() ? "" : (" (did you mean '" + near + "'?)").c_str());
-      return kExitUnavailable;
-    }
-  }
-
+  if (!check_command_names(app, argc, argv)) return kExitUnavailable;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    const int code = app.exit(e);  // prints help / version / the error
+    return code == 0 ? 0 : kExitUnavailable;
   } catch (const seer::Error& e) {
     spdlog::error("{}", e.what());
     spdlog::debug("raised at {}", e.where());

@@ -1,13 +1,16 @@
 #include "core/config_load.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -20,122 +23,223 @@
 namespace seer {
 namespace {
 
-std::string position(const std::string& file, const YAML::Mark& mark) {
-  if (mark.is_null()) return file;
-  return fmt::format("{}:{}:{}", file, mark.line + 1, mark.column + 1);
+/// Printable form of a parser message: control and non-ASCII bytes as \xNN.
+std::string printable(std::string_view text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (c >= 0x20 && c < 0x7f) out += static_cast<char>(c);
+    else out += fmt::format("\\x{:02x}", c);
+  }
+  return out;
 }
 
 std::string shown(const YAML::Node& node) {
-  if (node.IsScalar()) return fmt::format("'{}'", node.Scalar());
+  if (node.IsScalar()) return fmt::format("'{}'", printable(node.Scalar().substr(0, 80)));
   if (node.IsSequence()) return "a list";
   if (node.IsMap()) return "a mapping";
   return "nothing";
 }
 
-/// Collects issues and the position each key was last set at while a config is being built.
-class Loader {
+/// Where each key got its value, for positions of cross-field problems.
+struct Origin {
+  std::string where;
+  int line = 0, column = 0;
+  int override_index = -1;  ///< >= 0 when set by the n-th --set
+};
+
+/// Builds one config from a file and overrides, collecting every problem.
+class Loader : public KeyOrigins {
  public:
   Loader(ExperimentConfig& config, std::string file) : schema_(config), file_(std::move(file)) {}
 
-  void load_document(const YAML::Node& root);
-  void apply_override(const std::string& text);
+  void load_text(std::string_view text);
+  void apply_override(const std::string& text, int index);
   void validate(const ExperimentConfig& config) {
-    auto issues = validate_config(config, [&](std::string_view path) {
-      auto it = set_at_.find(std::string(path));
-      return it == set_at_.end() ? file_ : it->second;
-    });
+    auto issues = validate_config(config, *this);
     issues_.insert(issues_.end(), issues.begin(), issues.end());
   }
-  void issue(std::string where, std::string message) { issues_.push_back({std::move(where), std::move(message)}); }
-  void throw_if_any() const {
-    if (!issues_.empty()) throw ConfigError(issues_);
+  void issue(ConfigIssue i) { issues_.push_back(std::move(i)); }
+  /// Throws every issue, file positions first in file order, then position-less ones, then overrides.
+  void throw_if_any() {
+    if (issues_.empty()) return;
+    auto rank = [](const ConfigIssue& i) { return i.line > 0 ? 0 : (i.where.rfind("--set ", 0) == 0 ? 2 : 1); };
+    std::stable_sort(issues_.begin(), issues_.end(), [&](const ConfigIssue& a, const ConfigIssue& b) {
+      if (rank(a) != rank(b)) return rank(a) < rank(b);
+      if (rank(a) != 0) return false;
+      return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+    });
+    throw ConfigError(issues_);
   }
+  bool file_ok() const { return file_ok_; }
+
+  bool failed(std::string_view path) const override { return failed_.count(std::string(path)) != 0; }
+  ConfigIssue locate(std::initializer_list<std::string_view> paths) const override;
 
  private:
-  void load_section(const std::string& section, const YAML::Node& node);
-  void unknown_key(const std::string& section, const std::string& key, const std::string& where);
+  ConfigIssue at(const YAML::Mark& mark, std::string message) const {
+    if (mark.is_null()) return {file_, std::move(message)};
+    return {fmt::format("{}:{}:{}", file_, mark.line + 1, mark.column + 1), std::move(message), mark.line + 1,
+            mark.column + 1};
+  }
+  void load_document(const YAML::Node& root);
+  void load_map(const std::string& section, const YAML::Node& map);
+  void set_from_file(const FieldSpec& spec, const YAML::Node& key, const YAML::Node& value);
+  void unknown_key(const std::string& section, const std::string& key, ConfigIssue where);
+  std::string parse_error_hint(std::string_view text, const YAML::ParserException& e) const;
   /// Stores `value` into the field; returns the problem (without position) if it does not fit.
   std::optional<std::string> assign(const FieldSpec& spec, const YAML::Node& value);
-  /// Reports duplicated keys of a mapping (yaml-cpp keeps the first silently).
-  void check_duplicates(const YAML::Node& map, const std::string& section);
-  /// Where a value's problem is reported: the value, or its key when the value is missing.
-  template <class KeyValue>
-  std::string value_position(const KeyValue& kv) const {
-    return position(file_, kv.second.IsNull() ? kv.first.Mark() : kv.second.Mark());
-  }
 
   ConfigSchema schema_;
   std::string file_;
+  bool file_ok_ = true;
   std::vector<ConfigIssue> issues_;
-  std::map<std::string, std::string> set_at_;
+  std::map<std::string, Origin> origin_;
+  std::set<std::string> failed_;
 };
 
-void Loader::check_duplicates(const YAML::Node& map, const std::string& section) {
-  std::map<std::string, YAML::Mark> seen;
-  for (const auto& kv : map) {
-    const std::string key = kv.first.Scalar();
-    auto [it, fresh] = seen.emplace(key, kv.first.Mark());
-    if (!fresh) {
-      const std::string path = section.empty() ? key : section + "." + key;
-      issue(position(file_, kv.first.Mark()),
-            fmt::format("duplicate key '{}' (first set at line {})", path, it->second.line + 1));
+ConfigIssue Loader::locate(std::initializer_list<std::string_view> paths) const {
+  const Origin* best = nullptr;
+  for (auto p : paths) {
+    auto it = origin_.find(std::string(p));
+    if (it == origin_.end()) continue;
+    const Origin& o = it->second;
+    if (o.override_index >= 0 && (best == nullptr || o.override_index > best->override_index)) best = &o;
+  }
+  if (best == nullptr) {
+    for (auto p : paths) {
+      auto it = origin_.find(std::string(p));
+      if (it != origin_.end()) {
+        best = &it->second;
+        break;
+      }
     }
+  }
+  if (best == nullptr) return {file_, ""};
+  return {best->where, "", best->line, best->column};
+}
+
+std::string Loader::parse_error_hint(std::string_view text, const YAML::ParserException& e) const {
+  // Tabs in indentation are the most common cause of "illegal map value" and friends.
+  size_t line_start = 0;
+  for (int line = 0; line < e.mark.line && line_start != std::string_view::npos; ++line) {
+    line_start = text.find('\n', line_start);
+    if (line_start != std::string_view::npos) ++line_start;
+  }
+  for (int back = 0; back < 2 && line_start != std::string_view::npos && line_start < text.size(); ++back) {
+    size_t i = line_start;
+    while (i < text.size() && text[i] == ' ') ++i;
+    if (i < text.size() && text[i] == '\t') return " (a tab indents this line; YAML indents with spaces only)";
+    if (line_start == 0) break;
+    line_start = text.rfind('\n', line_start - 2);
+    line_start = line_start == std::string_view::npos ? 0 : line_start + 1;
+  }
+  // An unclosed flow collection: name where it was opened.
+  if (e.msg.find("flow not found") != std::string::npos) {
+    std::vector<std::pair<char, size_t>> open;
+    const size_t end = std::min<size_t>(text.size(), e.mark.pos < 0 ? text.size() : static_cast<size_t>(e.mark.pos));
+    char quote = 0;
+    for (size_t i = 0; i < end; ++i) {
+      const char c = text[i];
+      if (quote != 0) {
+        if (c == quote) quote = 0;
+      } else if (c == '"' || c == '\'') {
+        quote = c;
+      } else if (c == '#') {
+        while (i < end && text[i] != '\n') ++i;
+      } else if (c == '[' || c == '{') {
+        open.emplace_back(c, i);
+      } else if ((c == ']' || c == '}') && !open.empty()) {
+        open.pop_back();
+      }
+    }
+    if (!open.empty()) {
+      const size_t pos = open.back().second;
+      const size_t nl = text.rfind('\n', pos == 0 ? 0 : pos - 1);
+      const size_t col = nl == std::string_view::npos || pos == 0 ? pos + 1 : pos - nl;
+      const int line = static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(pos), '\n')) + 1;
+      return fmt::format(" (the '{}' opened at {}:{} is never closed)", open.back().first, line, col);
+    }
+  }
+  return "";
+}
+
+void Loader::load_text(std::string_view text) {
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(std::string(text));
+  } catch (const YAML::ParserException& e) {
+    issue(at(e.mark, "malformed YAML: " + printable(e.msg) + parse_error_hint(text, e)));
+    file_ok_ = false;
+    return;
+  }
+  if (docs.size() > 1) {
+    issue(at(docs[1].Mark(), "a config holds one YAML document; this file has a second one (after '---')"));
+  }
+  if (docs.empty()) return;
+  try {
+    load_document(docs[0]);
+  } catch (const YAML::Exception& e) {  // defensive: any yaml-cpp surprise becomes an issue, not a crash
+    issue(at(e.mark, "cannot read this value: " + printable(e.msg)));
+    file_ok_ = false;
   }
 }
 
 void Loader::load_document(const YAML::Node& root) {
   if (!root || root.IsNull()) return;  // empty file: all defaults
   if (!root.IsMap()) {
-    issue(position(file_, root.Mark()), fmt::format("the config must be a mapping of sections, got {}", shown(root)));
+    issue(at(root.Mark(), fmt::format("the config must be a mapping of sections, got {}", shown(root))));
+    file_ok_ = false;
     return;
   }
-  check_duplicates(root, "");
-  for (const auto& kv : root) {
-    const std::string key = kv.first.as<std::string>();
-    const std::string where = position(file_, kv.first.Mark());
-    if (schema_.is_section(key)) {
-      load_section(key, kv.second);
-    } else if (const FieldSpec* spec = schema_.find(key)) {
-      if (auto problem = assign(*spec, kv.second)) {
-        issue(value_position(kv), *problem);
-      } else {
-        set_at_[spec->path] = where;
-      }
-    } else {
-      unknown_key("", key, where);
-    }
-  }
+  load_map("", root);
 }
 
-void Loader::load_section(const std::string& section, const YAML::Node& node) {
-  if (node.IsNull()) return;  // "trainer:" with nothing under it: defaults
-  if (!node.IsMap()) {
-    issue(position(file_, node.Mark()),
-          fmt::format("section '{}' must be a mapping of keys, got {}", section, shown(node)));
-    return;
-  }
-  check_duplicates(node, section);
-  for (const auto& kv : node) {
-    const std::string key = kv.first.as<std::string>();
-    const std::string where = position(file_, kv.first.Mark());
-    const FieldSpec* spec = schema_.find(section + "." + key);
-    if (spec == nullptr) {
-      unknown_key(section, key, where);
+void Loader::load_map(const std::string& section, const YAML::Node& map) {
+  std::map<std::string, int> seen;  // key -> line first set
+  for (const auto& kv : map) {
+    if (!kv.first.IsScalar()) {
+      issue(at(kv.first.Mark(), fmt::format("keys must be plain names, got {}", shown(kv.first))));
       continue;
     }
-    if (auto problem = assign(*spec, kv.second)) {
-      issue(value_position(kv), *problem);
+    const std::string key = kv.first.Scalar();
+    const std::string path = section.empty() ? key : section + "." + key;
+    auto [first, fresh] = seen.emplace(key, kv.first.Mark().line + 1);
+    if (!fresh) {
+      issue(at(kv.first.Mark(), fmt::format("duplicate key '{}' (first set at line {})", path, first->second)));
+      continue;
+    }
+    if (section.empty() && schema_.is_section(key)) {
+      if (kv.second.IsNull()) continue;  // "trainer:" with nothing under it: defaults
+      if (!kv.second.IsMap()) {
+        issue(at(kv.second.Mark(),
+                 fmt::format("section '{}' must be a mapping of keys, got {}", key, shown(kv.second))));
+        continue;
+      }
+      load_map(key, kv.second);
+    } else if (const FieldSpec* spec = schema_.find(path)) {
+      set_from_file(*spec, kv.first, kv.second);
     } else {
-      set_at_[spec->path] = where;
+      unknown_key(section, key, at(kv.first.Mark(), ""));
     }
   }
 }
 
-void Loader::unknown_key(const std::string& section, const std::string& key, const std::string& where) {
+void Loader::set_from_file(const FieldSpec& spec, const YAML::Node& key, const YAML::Node& value) {
+  if (auto problem = assign(spec, value)) {
+    issue(at(value.IsNull() ? key.Mark() : value.Mark(), *problem));  // a missing value points at its key
+    failed_.insert(spec.path);
+    return;
+  }
+  const ConfigIssue pos = at(key.Mark(), "");
+  origin_[spec.path] = {pos.where, pos.line, pos.column, -1};
+}
+
+void Loader::unknown_key(const std::string& section, const std::string& key, ConfigIssue where) {
   const std::string path = section.empty() ? key : section + "." + key;
   const std::string near = schema_.suggest(section, key);
-  issue(where, near.empty() ? fmt::format("unknown key '{}'", path)
-                            : fmt::format("unknown key '{}' (did you mean '{}'?)", path, near));
+  where.message = near.empty() ? fmt::format("unknown key '{}'", path)
+                               : fmt::format("unknown key '{}' (did you mean '{}'?)", path, near);
+  issue(std::move(where));
 }
 
 std::optional<std::string> Loader::assign(const FieldSpec& spec, const YAML::Node& value) {
@@ -183,7 +287,7 @@ std::optional<std::string> Loader::assign(const FieldSpec& spec, const YAML::Nod
       case FieldKind::kDoubleMap: {
         if (!value.IsMap()) return wrong(value);
         auto& out = *static_cast<std::map<std::string, double>*>(spec.target);
-        std::map<std::string, double> next = out;
+        std::map<std::string, double> next;  // the mapping replaces the default weights as a whole
         for (const auto& kv : value) {
           const std::string key = kv.first.Scalar();
           if (std::find(spec.choices.begin(), spec.choices.end(), key) == spec.choices.end()) {
@@ -234,11 +338,16 @@ std::optional<std::string> Loader::assign(const FieldSpec& spec, const YAML::Nod
   return std::nullopt;
 }
 
-void Loader::apply_override(const std::string& text) {
-  const std::string where = "--set " + text;
+void Loader::apply_override(const std::string& text, int index) {
+  const ConfigIssue where{"--set " + text, ""};
+  auto fail = [&](std::string message) {
+    ConfigIssue i = where;
+    i.message = std::move(message);
+    issue(std::move(i));
+  };
   const auto eq = text.find('=');
   if (eq == std::string::npos || eq == 0) {
-    issue(where, "an override must look like KEY=VALUE (e.g. --set trainer.lr=1e-6)");
+    fail("an override must look like KEY=VALUE (e.g. --set trainer.lr=1e-6)");
     return;
   }
   const std::string path = text.substr(0, eq);
@@ -246,16 +355,14 @@ void Loader::apply_override(const std::string& text) {
   const FieldSpec* spec = schema_.find(path);
   if (spec == nullptr) {
     if (schema_.is_section(path)) {
-      issue(where, fmt::format("'{}' is a section; set one of its keys, e.g. {}.{}", path, path,
-                               schema_.keys_in(path).front()));
+      fail(fmt::format("'{}' is a section; set one of its keys, e.g. {}.{}", path, path, schema_.keys_in(path).front()));
       return;
     }
     const auto dot = path.find('.');
     const std::string section = dot == std::string::npos ? "" : path.substr(0, dot);
     if (!section.empty() && !schema_.is_section(section)) {
       const std::string near = closest_match(section, schema_.sections());
-      issue(where, fmt::format("unknown section '{}'{}", section,
-                               near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near)));
+      fail(fmt::format("unknown section '{}'{}", section, near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near)));
       return;
     }
     unknown_key(section, dot == std::string::npos ? path : path.substr(dot + 1), where);
@@ -265,35 +372,28 @@ void Loader::apply_override(const std::string& text) {
   try {
     value = raw.empty() ? YAML::Node(YAML::NodeType::Null) : YAML::Load(raw);
   } catch (const YAML::Exception& e) {
-    issue(where, fmt::format("{}: cannot parse value '{}' as YAML: {}", path, raw, e.msg));
+    fail(fmt::format("{}: cannot parse value '{}' as YAML: {}", path, raw, printable(e.msg)));
+    failed_.insert(path);
     return;
   }
+  // A plain string field takes the text as written ("a: b" is a string here, not a mapping).
+  if (spec->kind == FieldKind::kString && !value.IsScalar() && !value.IsNull()) value = YAML::Node(raw);
   if (auto problem = assign(*spec, value)) {
-    issue(where, *problem);
-  } else {
-    set_at_[path] = where;
+    fail(*problem);
+    failed_.insert(path);
+    return;
   }
+  failed_.erase(path);
+  origin_[path] = {where.where, 0, 0, index};
 }
 
 ExperimentConfig load(std::string_view text, const std::string& name, const std::vector<std::string>& overrides,
                       bool from_file) {
   ExperimentConfig config;
   Loader loader(config, name);
-  if (from_file) {
-    YAML::Node root;
-    bool parsed = true;
-    try {
-      root = YAML::Load(std::string(text));
-    } catch (const YAML::ParserException& e) {
-      loader.issue(position(name, e.mark), "malformed YAML: " + e.msg);
-      parsed = false;
-    }
-    if (parsed) loader.load_document(root);
-    loader.throw_if_any();  // a broken file makes cross-field messages meaningless
-  }
-  for (const auto& o : overrides) loader.apply_override(o);
-  loader.throw_if_any();
-  loader.validate(config);
+  if (from_file) loader.load_text(text);
+  for (size_t i = 0; i < overrides.size(); ++i) loader.apply_override(overrides[i], static_cast<int>(i));
+  if (loader.file_ok()) loader.validate(config);  // rules on a file that did not parse would be noise
   loader.throw_if_any();
   return config;
 }
@@ -335,6 +435,8 @@ void emit_value(YAML::Emitter& out, const FieldSpec& spec) {
 }  // namespace
 
 ExperimentConfig load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw ConfigError({{path, "is a folder, not a config file"}});
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError({{path, fmt::format("cannot open config file: {}", std::strerror(errno))}});
   std::ostringstream ss;

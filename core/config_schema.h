@@ -18,6 +18,8 @@ namespace seer {
 struct ConfigIssue {
   std::string where;
   std::string message;
+  int line = 0;    ///< 1-based line of `where` in the file; 0 when the issue has no file position
+  int column = 0;  ///< 1-based column
   std::string to_string() const { return where + ": " + message; }
 };
 

@@ -45,7 +45,7 @@ TEST(Config, FileValuesReplaceDefaults) {
   ASSERT_EQ(c.rollout.stop.size(), 2u);
   EXPECT_EQ(c.rollout.stop[1], "<|im_end|>");
   EXPECT_DOUBLE_EQ(c.reward.weights.at("accuracy"), 1.0);
-  EXPECT_DOUBLE_EQ(c.reward.weights.at("format"), 0.1);  // untouched components keep their default
+  EXPECT_EQ(c.reward.weights.count("format"), 0u);       // the mapping replaces the default weights
   EXPECT_EQ(c.trainer.prompts_per_step, 8);                // untouched keys keep their default
 }
 
@@ -144,7 +144,7 @@ TEST(Config, CrossFieldGroupSizeAndDivisibility) {
   ASSERT_EQ(issues.size(), 2u);
   EXPECT_EQ(issues[0].where, "x.yaml:2:3");
   EXPECT_NE(issues[0].message.find("needs a group of at least 2"), std::string::npos);
-  EXPECT_EQ(issues[1].where, "x.yaml:4:3");
+  EXPECT_EQ(issues[1].where, "x.yaml:6:3");  // the rank count is the first key of the rule the file sets
   EXPECT_NE(issues[1].message.find("3 x 1 = 3 sequences does not divide evenly among cluster.learner_ranks = 2"),
             std::string::npos);
 }
@@ -229,8 +229,70 @@ TEST(Config, BadOverridesAreReportedTogether) {
   EXPECT_EQ(issues[3].to_string(), "--set trainr.lr=1: unknown section 'trainr' (did you mean 'trainer'?)");
   EXPECT_EQ(issues[4].where, "--set trainer=1");
   EXPECT_NE(issues[4].message.find("is a section"), std::string::npos);
+  // Overrides come after file problems, in the order given.
   EXPECT_EQ(issues[5].to_string(), "--set rollout.group_size=0: rollout.group_size: 0 is out of range, expected an "
                                    "integer >= 1");
+}
+
+TEST(Config, FieldCrossFieldAndOverrideProblemsAllReportedTogether) {
+  const auto issues = issues_of("trainer:\n  lr: abc\nrollout:\n  group_size: 1\n", {"trainer.steps=x"});
+  ASSERT_EQ(issues.size(), 3u);
+  EXPECT_EQ(issues[0].where, "x.yaml:2:7");
+  EXPECT_EQ(issues[1].where, "x.yaml:4:3");
+  EXPECT_NE(issues[1].message.find("at least 2"), std::string::npos);
+  EXPECT_EQ(issues[2].where, "--set trainer.steps=x");
+}
+
+TEST(Config, RuleOnARejectedKeyIsSkipped) {
+  // group_size is rejected; the divisibility rule involving it would talk about a default the user did not write.
+  const auto issues = issues_of("rollout:\n  group_size: many\ncluster:\n  learner_ranks: 3\n");
+  ASSERT_EQ(issues.size(), 1u);
+  EXPECT_EQ(issues[0].where, "x.yaml:2:15");
+}
+
+TEST(Config, CrossFieldPositionIsTheKeyTheFileSets) {
+  const auto issues = issues_of("cluster:\n  learner_ranks: 3\n");
+  ASSERT_EQ(issues.size(), 1u);
+  EXPECT_EQ(issues[0].where, "x.yaml:2:3");
+}
+
+TEST(Config, NonScalarKeyIsAnIssueNotACrash) {
+  const auto issues = issues_of("? [a, b]\n: 1\ntrainer:\n  ? {x: 1}\n  : 2\n");
+  ASSERT_EQ(issues.size(), 2u);
+  EXPECT_NE(issues[0].message.find("keys must be plain names, got a list"), std::string::npos);
+  EXPECT_NE(issues[1].message.find("got a mapping"), std::string::npos);
+}
+
+TEST(Config, SecondDocumentIsRejected) {
+  const auto issues = issues_of("trainer:\n  lr: 1e-5\n---\ntrainer:\n  lr: 2e-5\n");
+  ASSERT_EQ(issues.size(), 1u);
+  EXPECT_NE(issues[0].message.find("second one"), std::string::npos);
+}
+
+TEST(Config, ParseErrorsCarryHints) {
+  const auto tabs = issues_of("trainer:\n\tlr: 1\n");
+  ASSERT_EQ(tabs.size(), 1u);
+  EXPECT_NE(tabs[0].message.find("tab"), std::string::npos) << tabs[0].message;
+  const auto unclosed = issues_of("trainer:\n  steps: 3\n  lr: [1, 2\nrollout:\n  top_k: 1\n");
+  ASSERT_EQ(unclosed.size(), 1u);
+  EXPECT_NE(unclosed[0].message.find("the '[' opened at 3:7 is never closed"), std::string::npos)
+      << unclosed[0].message;
+  const auto binary = issues_of(std::string("a: \"\\\x01\"\n"));
+  ASSERT_EQ(binary.size(), 1u);
+  EXPECT_EQ(binary[0].message.find('\x01'), std::string::npos) << "control bytes are escaped";
+}
+
+TEST(Config, FolderIsNotAConfig) {
+  try {
+    load_config(std::filesystem::temp_directory_path().string());
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(e.issues()[0].message.find("is a folder"), std::string::npos);
+  }
+}
+
+TEST(Config, StringOverrideKeepsColons) {
+  EXPECT_EQ(default_config({"model.system_prompt=Answer: think first"}).model.system_prompt, "Answer: think first");
 }
 
 TEST(Config, CrossFieldIssueFromOverrideNamesTheOverride) {
