@@ -15,7 +15,6 @@ struct Pending {
 constexpr Pending kPending[] = {
     {"train", "Learner ranks (run under mpirun): GRPO-family and SFT steps"},
     {"rollout", "Rollout worker: generate, score and push trajectories"},
-    {"reward", "Reward service (gRPC): accuracy and format scores"},
     {"run", "Start reward service, rollout workers and learners on this machine"},
     {"eval", "Evaluate a model on a dataset (accuracy, format rate)"},
     {"data", "Check datasets and generate task data"},

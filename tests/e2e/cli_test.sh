@@ -68,7 +68,7 @@ if [ $status -eq 2 ] && grep -qF "did you mean 'train'?" "$tmp/out"; then ok "su
 else bad "subcommand suggestion (exit $status)"; cat "$tmp/out"; fi
 
 # Subcommands not built yet say so and exit 2, whatever arguments they get.
-for args in "train" "run x.yaml" "rollout --config x.yaml --coordinator 127.0.0.1:1" "reward score --gold 5 x"; do
+for args in "train" "run x.yaml" "rollout --config x.yaml --coordinator 127.0.0.1:1" "eval --model m --data d"; do
   "$seer" $args >"$tmp/out" 2>&1
   status=$?
   if [ $status -eq 2 ] && grep -q "not available in this build yet" "$tmp/out"; then ok "pending: seer $args"

@@ -1,0 +1,95 @@
+#include "app/process_setup.h"
+
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+
+#include <prometheus/exposer.h>
+#include <prometheus/registry.h>
+#include <spdlog/spdlog.h>
+
+#include "app/commands.h"
+#include "core/check.h"
+#include "core/config_load.h"
+#include "core/log.h"
+
+namespace seer::app {
+
+ExperimentConfig load_and_log(const std::string& file, const std::vector<std::string>& overrides,
+                              const std::string& cli_log_level, const std::string& role, int rank, int world_size) {
+  ExperimentConfig cfg = file.empty() ? default_config(overrides) : load_config(file, overrides);
+  log::init({role, rank, world_size}, cli_log_level.empty() ? cfg.log_level : cli_log_level);
+  return cfg;
+}
+
+int report_config_error(const std::exception& e) {
+  if (const auto* ce = dynamic_cast<const ConfigError*>(&e)) {
+    for (const auto& issue : ce->issues()) std::fprintf(stderr, "%s\n", issue.to_string().c_str());
+    std::fprintf(stderr, "seer: %zu config problem%s\n", ce->issues().size(), ce->issues().size() == 1 ? "" : "s");
+  } else {
+    std::fprintf(stderr, "seer: %s\n", e.what());
+  }
+  return kExitBadInput;
+}
+
+std::string read_auth_token(const RewardConfig& reward) {
+  std::string token;
+  if (!reward.auth_token_file.empty()) {
+    std::ifstream in(reward.auth_token_file);
+    SEER_CHECK(in.good(), "reward.auth_token_file '{}' cannot be read", reward.auth_token_file);
+    std::getline(in, token);
+    SEER_CHECK(!token.empty(), "reward.auth_token_file '{}': the first line (the token) is empty",
+               reward.auth_token_file);
+  } else if (!reward.auth_token_env.empty()) {
+    const char* v = std::getenv(reward.auth_token_env.c_str());
+    SEER_CHECK(v != nullptr && *v != '\0', "reward.auth_token_env names '{}', but that environment variable is {}",
+               reward.auth_token_env, v == nullptr ? "not set" : "empty");
+    token = v;
+  }
+  while (!token.empty() && (token.back() == '\r' || token.back() == ' ' || token.back() == '\n')) token.pop_back();
+  return token;
+}
+
+std::unique_ptr<prometheus::Exposer> start_metrics(const MetricsConfig& metrics,
+                                                   const std::shared_ptr<prometheus::Registry>& registry,
+                                                   int port_offset) {
+  if (!metrics.prometheus) return nullptr;
+  const int port = metrics.port == 0 ? 0 : static_cast<int>(metrics.port) + port_offset;
+  const std::string address = metrics.address + ":" + std::to_string(port);
+  std::unique_ptr<prometheus::Exposer> exposer;
+  try {
+    exposer = std::make_unique<prometheus::Exposer>(address);
+  } catch (const std::exception& e) {
+    SEER_FAIL("cannot serve /metrics on {}: {} (set metrics.port, or 0 for a free port)", address, e.what());
+  }
+  exposer->RegisterCollectable(registry);
+  const auto ports = exposer->GetListeningPorts();
+  spdlog::info("metrics on http://{}:{}/metrics", metrics.address, ports.empty() ? port : ports.front());
+  return exposer;
+}
+
+namespace {
+sigset_t stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+}  // namespace
+
+void block_stop_signals() {
+  const sigset_t set = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int wait_for_stop_signal() {
+  const sigset_t set = stop_signals();
+  int sig = 0;
+  sigwait(&set, &sig);
+  return sig;
+}
+
+}  // namespace seer::app

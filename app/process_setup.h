@@ -1,0 +1,43 @@
+// What several subcommands do at process start: config loading with logging set up, secrets read once
+// (the only place below main() where the environment is read), the /metrics endpoint, signal waiting.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+
+namespace prometheus {
+class Exposer;
+class Registry;
+}  // namespace prometheus
+
+namespace seer::app {
+
+/// Loads FILE (+ overrides) and installs the logger for `role`/`rank`; the level is --log-level when
+/// given, else the config's. Throws ConfigError (printed by the caller) for a bad config.
+ExperimentConfig load_and_log(const std::string& file, const std::vector<std::string>& overrides,
+                              const std::string& cli_log_level, const std::string& role, int rank = -1,
+                              int world_size = -1);
+
+/// Prints every config problem as FILE:LINE:COL: message; returns kExitBadInput.
+int report_config_error(const std::exception& e);
+
+/// The bearer token from reward.auth_token_file (first line, trimmed) or the environment variable named
+/// by reward.auth_token_env; "" when neither is configured. Throws seer::Error naming the file or
+/// variable when it is configured but missing or empty.
+std::string read_auth_token(const RewardConfig& reward);
+
+/// Starts a /metrics endpoint on metrics.address:port (port 0 = a free one) when metrics.prometheus is
+/// on; returns nullptr otherwise. Throws seer::Error when it cannot bind.
+std::unique_ptr<prometheus::Exposer> start_metrics(const MetricsConfig& metrics,
+                                                   const std::shared_ptr<prometheus::Registry>& registry,
+                                                   int port_offset = 0);
+
+/// Blocks SIGINT and SIGTERM in this thread and every thread it starts afterwards; call before starting
+/// servers. wait_for_stop_signal() then returns the signal number when one arrives.
+void block_stop_signals();
+int wait_for_stop_signal();
+
+}  // namespace seer::app
