@@ -42,10 +42,20 @@ struct Metrics {
         latency(prometheus::BuildHistogram()
                     .Name("seer_reward_request_seconds")
                     .Help("Score request latency on the server, seconds")
-                    .Register(r)) {}
+                    .Register(r)),
+        latency_all(latency.Add({}, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                                             0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5})) {
+    // Every series exists from the start (at 0), so dashboards and rate() see it before the first event.
+    for (Status st : {Status::kOk, Status::kNoAnswer, Status::kTruncated, Status::kGoldUnparseable,
+                      Status::kUnscorable}) {
+      statuses.Add({{"status", std::string(to_string(st))}});
+    }
+    requests.Add({{"code", "0"}});
+  }
   prometheus::Family<prometheus::Counter>& requests;
   prometheus::Family<prometheus::Counter>& statuses;
   prometheus::Family<prometheus::Histogram>& latency;
+  prometheus::Histogram& latency_all;
 };
 
 class Service final : public v1::RewardService::Service {
@@ -118,9 +128,7 @@ class Service final : public v1::RewardService::Service {
   void record(const grpc::Status& status, double seconds) {
     if (!metrics_) return;
     metrics_->requests.Add({{"code", std::to_string(static_cast<int>(status.error_code()))}}).Increment();
-    static const prometheus::Histogram::BucketBoundaries kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                                                      0.05,   0.1,   0.25,   0.5,   1,    2.5};
-    metrics_->latency.Add({}, kBuckets).Observe(seconds);
+    metrics_->latency_all.Observe(seconds);
   }
 
   ServerOptions options_;

@@ -1,6 +1,7 @@
 // The gRPC reward service end to end on 127.0.0.1 (port 0): every field-report case through the wire,
 // bearer-token auth, limits, time budget, unavailable service, and random bytes in every field.
 #include <random>
+#include <thread>
 
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -112,6 +113,26 @@ TEST(RewardService, UnavailableServiceIsAnErrorAfterRetries) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find(c.address), std::string::npos) << e.what();
   }
+}
+
+TEST(RewardService, ShutdownLetsInFlightRequestsFinish) {
+  ServerOptions o;
+  o.threads = 1;
+  auto server = std::make_unique<RewardServer>(o);
+  // Enough work to be in flight when shutdown starts: many samples with free-variable math.
+  std::vector<Sample> samples(3000);
+  for (auto& s : samples) {
+    s.completion = "<think>t</think><answer>(x+1)^3 - (y-2)^2</answer>";
+    s.gold = "x^3 + 3x^2 + 3x + 1 - y^2 + 4y - 4";
+  }
+  RewardClient client(client_for(*server));
+  std::vector<Score> scores;
+  std::thread request([&] { scores = client.score(samples); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  server->shutdown(30.0);
+  request.join();
+  ASSERT_EQ(scores.size(), samples.size());
+  for (const auto& s : scores) EXPECT_EQ(s.total, 1.0);
 }
 
 TEST(RewardService, RandomBytesInEveryFieldNeverCrashIt) {
