@@ -1,0 +1,129 @@
+#include "model/generate.h"
+
+#include <algorithm>
+#include <limits>
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
+
+#include "core/check.h"
+
+namespace seer::model {
+namespace {
+
+/// Keeps the k largest logits per row, the rest -inf. logits (R, V).
+torch::Tensor top_k_filter(const torch::Tensor& logits, int64_t k) {
+  if (k <= 0 || k >= logits.size(-1)) return logits;
+  auto kth = std::get<0>(logits.topk(k, -1)).narrow(-1, k - 1, 1);  // (R, 1)
+  return logits.masked_fill(logits < kth, -std::numeric_limits<float>::infinity());
+}
+
+/// Keeps the smallest set of tokens whose probability reaches p (at least one), the rest -inf.
+torch::Tensor top_p_filter(const torch::Tensor& logits, double p) {
+  if (p >= 1.0) return logits;
+  auto sorted = logits.sort(-1, /*descending=*/true);
+  auto values = std::get<0>(sorted), order = std::get<1>(sorted);
+  auto cum = values.softmax(-1).cumsum(-1);
+  auto remove_sorted = (cum - values.softmax(-1)) >= p;  // mass before this token already reaches p
+  auto remove = torch::zeros_like(remove_sorted).scatter(-1, order, remove_sorted);
+  return logits.masked_fill(remove, -std::numeric_limits<float>::infinity());
+}
+
+}  // namespace
+
+Generation generate(Vlm& model, const std::vector<Prompt>& prompts, int64_t group_size, const SamplingParams& params) {
+  torch::NoGradGuard no_grad;
+  SEER_CHECK(!prompts.empty(), "generate: no prompts");
+  SEER_CHECK(group_size >= 1, "generate: group_size must be >= 1, got {}", group_size);
+  SEER_CHECK(params.max_new_tokens >= 1, "generate: max_new_tokens must be >= 1");
+  const VlmConfig& cfg = model.config();
+  const int64_t P = static_cast<int64_t>(prompts.size()), G = group_size, R = P * G;
+  const int64_t pad = cfg.text.pad_token_id >= 0 ? cfg.text.pad_token_id : 0;
+  const auto dev = model.device();
+
+  // Left-pad the prompts into one batch.
+  int64_t longest = 0;
+  std::vector<torch::Tensor> images;
+  for (const auto& p : prompts) {
+    SEER_CHECK(p.ids.defined() && p.ids.dim() == 1 && p.ids.numel() > 0, "generate: every prompt needs token ids (T)");
+    longest = std::max(longest, p.ids.numel());
+    if (p.pixel_values.defined()) images.push_back(p.pixel_values);
+  }
+  auto ids = torch::full({P, longest}, pad, torch::kLong);
+  auto valid = torch::zeros({P, longest}, torch::kBool);
+  for (int64_t i = 0; i < P; ++i) {
+    const int64_t n = prompts[static_cast<size_t>(i)].ids.numel();
+    ids[i].narrow(0, longest - n, n).copy_(prompts[static_cast<size_t>(i)].ids.to(torch::kLong).cpu());
+    valid[i].narrow(0, longest - n, n).fill_(true);
+  }
+  // One vision pass for all images of the batch, one prefill for all prompts.
+  torch::Tensor features;
+  if (!images.empty()) features = model.image_features(torch::cat(images, 0));
+  auto positions = (valid.to(torch::kLong).cumsum(1) - 1).clamp_min(0);
+  KvCache cache = model.new_cache(P, longest + params.max_new_tokens);
+  auto hidden = model.decode(model.embed(ids, features), positions, valid, &cache);
+  auto logits = model.logits(hidden.select(1, longest - 1));  // (P, V)
+
+  cache = expand_rows(cache, G);
+  logits = logits.repeat_interleave(G, 0);                             // (R, V)
+  auto next_pos = positions.select(1, longest - 1).repeat_interleave(G, 0).to(dev) + 1;  // (R)
+
+  auto banned = torch::zeros({cfg.text.vocab_size}, torch::kBool);
+  for (int64_t id : params.banned_ids) {
+    if (id >= 0 && id < cfg.text.vocab_size) banned[id] = true;
+  }
+  if (cfg.has_vision) banned[cfg.image_token_index] = true;
+  banned = banned.to(dev);
+  auto is_stop = torch::zeros({cfg.text.vocab_size}, torch::kBool);
+  for (int64_t id : params.stop_ids) {
+    if (id >= 0 && id < cfg.text.vocab_size) is_stop[id] = true;
+  }
+  is_stop = is_stop.to(dev);
+
+  const bool greedy = params.temperature <= 0;
+  const double temperature = greedy ? 1.0 : params.temperature;
+  auto gen = at::detail::createCPUGenerator(params.seed);
+  Generation out;
+  std::vector<torch::Tensor> tokens, logps, steps;
+  auto finished = torch::zeros({R}, torch::TensorOptions().dtype(torch::kBool).device(dev));
+  out.lengths.assign(static_cast<size_t>(R), 0);
+  out.finish.assign(static_cast<size_t>(R), FinishReason::kLength);
+  for (int64_t step = 0; step < params.max_new_tokens; ++step) {
+    auto masked = logits.masked_fill(banned, -std::numeric_limits<float>::infinity());
+    if (params.keep_step_logits) steps.push_back(logits.cpu());
+    torch::Tensor next;
+    if (greedy) {
+      next = masked.argmax(-1);
+    } else {
+      auto filtered = top_p_filter(top_k_filter(masked / temperature, params.top_k), params.top_p);
+      next = torch::multinomial(filtered.softmax(-1).cpu(), 1, false, gen).squeeze(1).to(dev);
+    }
+    auto logp = torch::log_softmax(logits / temperature, -1).gather(1, next.unsqueeze(1)).squeeze(1);
+    next = next.masked_fill(finished, pad);
+    logp = logp.masked_fill(finished, 0.0);
+    tokens.push_back(next);
+    logps.push_back(logp);
+    auto newly_stopped = is_stop.index({next}) & finished.logical_not();
+    const auto alive_cpu = finished.logical_not().cpu();
+    const auto stopped_cpu = newly_stopped.cpu();
+    const auto alive = alive_cpu.accessor<bool, 1>();
+    const auto stopped = stopped_cpu.accessor<bool, 1>();
+    for (int64_t r = 0; r < R; ++r) {
+      if (alive[r]) ++out.lengths[static_cast<size_t>(r)];
+      if (stopped[r]) out.finish[static_cast<size_t>(r)] = FinishReason::kStop;
+    }
+    finished = finished | newly_stopped;
+    if (finished.all().item<bool>() || step + 1 == params.max_new_tokens) break;
+    auto key_valid = torch::cat({cache.valid.narrow(1, 0, cache.length),
+                                 torch::ones({R, 1}, cache.valid.options())}, 1);
+    hidden = model.decode(model.embed(next.unsqueeze(1), {}), next_pos.unsqueeze(1), key_valid, &cache);
+    logits = model.logits(hidden.select(1, 0));
+    next_pos = next_pos + 1;
+  }
+  out.tokens = torch::stack(tokens, 1).cpu();
+  out.logprobs = torch::stack(logps, 1).cpu();
+  if (params.keep_step_logits) out.step_logits = torch::stack(steps, 0);
+  return out;
+}
+
+}  // namespace seer::model

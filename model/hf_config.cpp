@@ -1,0 +1,184 @@
+#include "model/hf_config.h"
+
+#include <filesystem>
+
+#include "core/atomic_file.h"
+#include "core/check.h"
+
+namespace seer::model {
+namespace {
+
+template <class T>
+T required(const nlohmann::json& j, const char* key, const std::string& where) {
+  SEER_CHECK(j.contains(key) && !j[key].is_null(), "{}: missing '{}'", where, key);
+  try {
+    return j[key].get<T>();
+  } catch (const nlohmann::json::exception&) {
+    SEER_FAIL("{}: '{}' has the wrong type ({})", where, key, j[key].dump());
+  }
+}
+
+template <class T>
+T optional(const nlohmann::json& j, const char* key, T fallback, const std::string& where) {
+  if (!j.contains(key) || j[key].is_null()) return fallback;
+  return required<T>(j, key, where);
+}
+
+std::vector<int64_t> id_list(const nlohmann::json& v) {
+  std::vector<int64_t> out;
+  if (v.is_number_integer()) out.push_back(v.get<int64_t>());
+  if (v.is_array()) {
+    for (const auto& x : v) {
+      if (x.is_number_integer()) out.push_back(x.get<int64_t>());
+    }
+  }
+  return out;
+}
+
+TextConfig parse_text(const nlohmann::json& j, const std::string& where) {
+  TextConfig t;
+  t.model_type = required<std::string>(j, "model_type", where);
+  SEER_CHECK(t.model_type == "llama" || t.model_type == "qwen2",
+             "{}: text model_type '{}' is not supported (seer supports llama and qwen2)", where, t.model_type);
+  t.vocab_size = required<int64_t>(j, "vocab_size", where);
+  t.hidden_size = required<int64_t>(j, "hidden_size", where);
+  t.intermediate_size = required<int64_t>(j, "intermediate_size", where);
+  t.num_hidden_layers = required<int64_t>(j, "num_hidden_layers", where);
+  t.num_attention_heads = required<int64_t>(j, "num_attention_heads", where);
+  t.num_key_value_heads = optional<int64_t>(j, "num_key_value_heads", t.num_attention_heads, where);
+  t.head_dim = optional<int64_t>(j, "head_dim", t.hidden_size / t.num_attention_heads, where);
+  t.max_position_embeddings = optional<int64_t>(j, "max_position_embeddings", 4096, where);
+  t.rms_norm_eps = optional<double>(j, "rms_norm_eps", 1e-6, where);
+  t.rope_theta = optional<double>(j, "rope_theta", 10000.0, where);
+  t.attention_bias = t.model_type == "qwen2" ? true : optional<bool>(j, "attention_bias", false, where);
+  t.mlp_bias = optional<bool>(j, "mlp_bias", false, where);
+  t.tie_word_embeddings = optional<bool>(j, "tie_word_embeddings", t.model_type == "qwen2", where);
+  t.bos_token_id = optional<int64_t>(j, "bos_token_id", -1, where);
+  t.pad_token_id = optional<int64_t>(j, "pad_token_id", -1, where);
+  if (j.contains("eos_token_id")) t.eos_token_ids = id_list(j["eos_token_id"]);
+  const std::string act = optional<std::string>(j, "hidden_act", "silu", where);
+  SEER_CHECK(act == "silu", "{}: hidden_act '{}' is not supported (seer's decoder MLP is SwiGLU with silu)", where, act);
+  SEER_CHECK(!j.contains("rope_scaling") || j["rope_scaling"].is_null(),
+             "{}: rope_scaling {} is not supported yet (plain RoPE only)", where, j.contains("rope_scaling") ? j["rope_scaling"].dump() : "");
+  SEER_CHECK(!optional<bool>(j, "use_sliding_window", false, where),
+             "{}: use_sliding_window is not supported (full attention only)", where);
+  SEER_CHECK(optional<int64_t>(j, "pretraining_tp", 1, where) == 1, "{}: pretraining_tp > 1 is not supported", where);
+  SEER_CHECK(t.num_attention_heads > 0 && t.num_key_value_heads > 0 && t.num_attention_heads % t.num_key_value_heads == 0,
+             "{}: num_attention_heads {} must be a multiple of num_key_value_heads {}", where, t.num_attention_heads,
+             t.num_key_value_heads);
+  SEER_CHECK(t.head_dim % 2 == 0, "{}: head_dim {} must be even for RoPE", where, t.head_dim);
+  return t;
+}
+
+VisionConfig parse_vision(const nlohmann::json& j, const std::string& where) {
+  VisionConfig v;
+  v.model_type = required<std::string>(j, "model_type", where);
+  SEER_CHECK(v.model_type == "clip_vision_model" || v.model_type == "siglip_vision_model",
+             "{}: vision model_type '{}' is not supported (seer supports clip_vision_model and siglip_vision_model)",
+             where, v.model_type);
+  v.hidden_size = required<int64_t>(j, "hidden_size", where);
+  v.intermediate_size = required<int64_t>(j, "intermediate_size", where);
+  v.num_hidden_layers = required<int64_t>(j, "num_hidden_layers", where);
+  v.num_attention_heads = required<int64_t>(j, "num_attention_heads", where);
+  v.image_size = required<int64_t>(j, "image_size", where);
+  v.patch_size = required<int64_t>(j, "patch_size", where);
+  v.num_channels = optional<int64_t>(j, "num_channels", 3, where);
+  v.layer_norm_eps = optional<double>(j, "layer_norm_eps", v.model_type == "clip_vision_model" ? 1e-5 : 1e-6, where);
+  v.hidden_act = optional<std::string>(j, "hidden_act", v.model_type == "clip_vision_model" ? "quick_gelu"
+                                                                                               : "gelu_pytorch_tanh", where);
+  SEER_CHECK(v.hidden_act == "quick_gelu" || v.hidden_act == "gelu_pytorch_tanh" || v.hidden_act == "gelu",
+             "{}: vision hidden_act '{}' is not supported", where, v.hidden_act);
+  SEER_CHECK(v.patch_size > 0 && v.image_size % v.patch_size == 0, "{}: image_size {} is not a multiple of patch_size {}",
+             where, v.image_size, v.patch_size);
+  SEER_CHECK(v.hidden_size % v.num_attention_heads == 0, "{}: hidden_size {} not divisible by num_attention_heads {}",
+             where, v.hidden_size, v.num_attention_heads);
+  return v;
+}
+
+}  // namespace
+
+int64_t VlmConfig::image_feature_count() const {
+  const int64_t patches = vision.num_patches();
+  return vision.class_token() && vision_feature_select_strategy == "full" ? patches + 1 : patches;
+}
+
+VlmConfig parse_hf_config(const nlohmann::json& j, const std::string& where) {
+  SEER_CHECK(j.is_object(), "{}: must be a JSON object", where);
+  VlmConfig c;
+  c.raw = j;
+  std::vector<std::string> archs;
+  if (j.contains("architectures") && j["architectures"].is_array()) {
+    for (const auto& a : j["architectures"]) {
+      if (a.is_string()) archs.push_back(a.get<std::string>());
+    }
+  }
+  const std::string model_type = optional<std::string>(j, "model_type", "", where);
+  if (model_type == "llava" || (!archs.empty() && archs[0] == "LlavaForConditionalGeneration")) {
+    c.architecture = "LlavaForConditionalGeneration";
+    c.has_vision = true;
+    SEER_CHECK(j.contains("vision_config") && j.contains("text_config"), "{}: llava needs vision_config and text_config",
+               where);
+    c.vision = parse_vision(j["vision_config"], where + " vision_config");
+    c.text = parse_text(j["text_config"], where + " text_config");
+    // LLaVA ties through the text model's setting (modeling_llava.py: tie_weights -> language_model).
+    c.projector_hidden_act = optional<std::string>(j, "projector_hidden_act", "gelu", where);
+    SEER_CHECK(c.projector_hidden_act == "gelu" || c.projector_hidden_act == "gelu_pytorch_tanh" ||
+                   c.projector_hidden_act == "quick_gelu" || c.projector_hidden_act == "silu",
+               "{}: projector_hidden_act '{}' is not supported", where, c.projector_hidden_act);
+    SEER_CHECK(!j.contains("vision_feature_layer") || j["vision_feature_layer"].is_number_integer(),
+               "{}: vision_feature_layer must be one layer index (lists of layers are not supported)", where);
+    c.vision_feature_layer = optional<int64_t>(j, "vision_feature_layer", -2, where);
+    c.vision_feature_select_strategy = optional<std::string>(j, "vision_feature_select_strategy", "default", where);
+    SEER_CHECK(c.vision_feature_select_strategy == "default" || c.vision_feature_select_strategy == "full",
+               "{}: vision_feature_select_strategy '{}' is not supported (default or full)", where,
+               c.vision_feature_select_strategy);
+    const int64_t layers = c.vision.num_hidden_layers;
+    SEER_CHECK(c.vision_feature_layer >= -(layers + 1) && c.vision_feature_layer <= layers,
+               "{}: vision_feature_layer {} is outside the {} hidden states of the vision tower", where,
+               c.vision_feature_layer, layers + 1);
+    c.image_token_index = j.contains("image_token_index") ? required<int64_t>(j, "image_token_index", where)
+                                                          : optional<int64_t>(j, "image_token_id", -1, where);
+    SEER_CHECK(c.image_token_index >= 0 && c.image_token_index < c.text.vocab_size,
+               "{}: image_token_index {} must be a token id below vocab_size {}", where, c.image_token_index,
+               c.text.vocab_size);
+    if (c.text.pad_token_id < 0) c.text.pad_token_id = optional<int64_t>(j, "pad_token_id", -1, where);
+  } else if (model_type == "llama" || model_type == "qwen2") {
+    c.architecture = model_type == "llama" ? "LlamaForCausalLM" : "Qwen2ForCausalLM";
+    c.text = parse_text(j, where);
+  } else {
+    SEER_FAIL("{}: architecture {} (model_type '{}') is not supported: seer loads LlavaForConditionalGeneration, "
+              "LlamaForCausalLM and Qwen2ForCausalLM",
+              where, archs.empty() ? "?" : archs[0], model_type);
+  }
+  return c;
+}
+
+VlmConfig load_hf_config(const std::string& dir) {
+  namespace fs = std::filesystem;
+  const std::string path = (fs::path(dir) / "config.json").string();
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(read_file(path));
+  } catch (const nlohmann::json::exception& e) {
+    SEER_FAIL("{}: not valid JSON: {}", path, e.what());
+  }
+  VlmConfig c = parse_hf_config(j, path);
+  const std::string gen = (fs::path(dir) / "generation_config.json").string();
+  if (fs::exists(gen)) {
+    try {
+      const auto g = nlohmann::json::parse(read_file(gen));
+      if (g.contains("eos_token_id")) {
+        for (int64_t id : id_list(g["eos_token_id"])) {
+          if (std::find(c.text.eos_token_ids.begin(), c.text.eos_token_ids.end(), id) == c.text.eos_token_ids.end()) {
+            c.text.eos_token_ids.push_back(id);
+          }
+        }
+      }
+    } catch (const nlohmann::json::exception& e) {
+      SEER_FAIL("{}: not valid JSON: {}", gen, e.what());
+    }
+  }
+  return c;
+}
+
+}  // namespace seer::model

@@ -1,0 +1,27 @@
+// The key/value cache of the decoder: per layer K and V of shape (B, Hkv, Tmax, d), filled up to `length`
+// positions (the same for every row; prompts are left-padded so new tokens share one column).
+#pragma once
+
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+
+namespace seer::model {
+
+struct KvCache {
+  std::vector<at::Tensor> k, v;  ///< per layer (B, Hkv, Tmax, d); keys are stored after RoPE
+  at::Tensor valid;              ///< (B, Tmax) bool: which cached positions are real tokens (not padding)
+  int64_t length = 0;            ///< filled positions
+  int64_t capacity() const { return valid.defined() ? valid.size(1) : 0; }
+  int64_t rows() const { return valid.defined() ? valid.size(0) : 0; }
+};
+
+/// An empty cache for `layers` layers, `rows` sequences and up to `capacity` positions.
+KvCache make_kv_cache(int64_t layers, int64_t rows, int64_t kv_heads, int64_t head_dim, int64_t capacity,
+                      const at::TensorOptions& options);
+
+/// Each row repeated `times` times consecutively (row r -> rows r*times .. r*times+times-1): the prompt is
+/// prefilled once and shared by a group of samples.
+KvCache expand_rows(const KvCache& cache, int64_t times);
+
+}  // namespace seer::model

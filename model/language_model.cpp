@@ -1,0 +1,100 @@
+#include "model/language_model.h"
+
+#include <cmath>
+
+#include "core/check.h"
+
+namespace seer::model {
+
+KvCache make_kv_cache(int64_t layers, int64_t rows, int64_t kv_heads, int64_t head_dim, int64_t capacity,
+                      const at::TensorOptions& options) {
+  KvCache c;
+  for (int64_t i = 0; i < layers; ++i) {
+    c.k.push_back(torch::zeros({rows, kv_heads, capacity, head_dim}, options));
+    c.v.push_back(torch::zeros({rows, kv_heads, capacity, head_dim}, options));
+  }
+  c.valid = torch::zeros({rows, capacity}, options.dtype(torch::kBool));
+  return c;
+}
+
+KvCache expand_rows(const KvCache& cache, int64_t times) {
+  KvCache out;
+  for (const auto& t : cache.k) out.k.push_back(t.repeat_interleave(times, 0));
+  for (const auto& t : cache.v) out.v.push_back(t.repeat_interleave(times, 0));
+  out.valid = cache.valid.repeat_interleave(times, 0);
+  out.length = cache.length;
+  return out;
+}
+
+DecoderLayerImpl::DecoderLayerImpl(const TextConfig& c, int64_t index) : c_(c), index_(index) {
+  const int64_t D = c.hidden_size, H = c.num_attention_heads, Hkv = c.num_key_value_heads, d = c.head_dim;
+  input_layernorm = register_module("input_layernorm", RmsNorm(D, c.rms_norm_eps));
+  post_attention_layernorm = register_module("post_attention_layernorm", RmsNorm(D, c.rms_norm_eps));
+  auto attn = register_module("self_attn", std::make_shared<torch::nn::Module>());
+  auto lin = [](int64_t in, int64_t out, bool bias) { return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias)); };
+  q_proj = attn->register_module("q_proj", lin(D, H * d, c.attention_bias));
+  k_proj = attn->register_module("k_proj", lin(D, Hkv * d, c.attention_bias));
+  v_proj = attn->register_module("v_proj", lin(D, Hkv * d, c.attention_bias));
+  o_proj = attn->register_module("o_proj", lin(H * d, D, false));
+  auto mlp = register_module("mlp", std::make_shared<torch::nn::Module>());
+  gate_proj = mlp->register_module("gate_proj", lin(D, c.intermediate_size, c.mlp_bias));
+  up_proj = mlp->register_module("up_proj", lin(D, c.intermediate_size, c.mlp_bias));
+  down_proj = mlp->register_module("down_proj", lin(c.intermediate_size, D, c.mlp_bias));
+}
+
+torch::Tensor DecoderLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& positions,
+                                        const torch::Tensor& allowed, KvCache* cache) {
+  const int64_t B = x.size(0), T = x.size(1), H = c_.num_attention_heads, Hkv = c_.num_key_value_heads, d = c_.head_dim;
+  auto h = input_layernorm(x);
+  auto q = apply_rope(q_proj(h).view({B, T, H, d}).transpose(1, 2), positions, c_.rope_theta);    // (B, H, T, d)
+  auto k = apply_rope(k_proj(h).view({B, T, Hkv, d}).transpose(1, 2), positions, c_.rope_theta);  // (B, Hkv, T, d)
+  auto v = v_proj(h).view({B, T, Hkv, d}).transpose(1, 2);
+  if (cache != nullptr) {
+    const int64_t start = cache->length;
+    auto& ck = cache->k[static_cast<size_t>(index_)];
+    auto& cv = cache->v[static_cast<size_t>(index_)];
+    ck.narrow(2, start, T).copy_(k);
+    cv.narrow(2, start, T).copy_(v);
+    k = ck.narrow(2, 0, start + T);
+    v = cv.narrow(2, 0, start + T);
+  }
+  auto a = attention(q, k, v, allowed, 1.0 / std::sqrt(static_cast<double>(d)));  // (B, H, T, d)
+  h = x + o_proj(a.transpose(1, 2).reshape({B, T, H * d}));
+  auto m = post_attention_layernorm(h);
+  return h + down_proj(torch::silu(gate_proj(m)) * up_proj(m));
+}
+
+DecoderImpl::DecoderImpl(const TextConfig& c) : c_(c) {
+  embed_tokens = register_module("embed_tokens", torch::nn::Embedding(c.vocab_size, c.hidden_size));
+  layers = register_module("layers", torch::nn::ModuleList());
+  for (int64_t i = 0; i < c.num_hidden_layers; ++i) layers->push_back(DecoderLayer(c, i));
+  norm = register_module("norm", RmsNorm(c.hidden_size, c.rms_norm_eps));
+}
+
+torch::Tensor DecoderImpl::embed(const torch::Tensor& ids) { return embed_tokens(ids); }
+
+torch::Tensor DecoderImpl::forward(const torch::Tensor& embeds, const torch::Tensor& positions,
+                                   const torch::Tensor& key_valid, KvCache* cache,
+                                   std::vector<torch::Tensor>* layer_outputs) {
+  const int64_t T = embeds.size(1);
+  const int64_t past = cache != nullptr ? cache->length : 0;
+  SEER_CHECK(key_valid.size(1) == past + T, "decoder: key_valid covers {} positions, expected cache {} + new {}",
+             key_valid.size(1), past, T);
+  SEER_CHECK(cache == nullptr || past + T <= cache->capacity(), "decoder: KV cache of {} positions is full ({} + {})",
+             cache ? cache->capacity() : 0, past, T);
+  // allowed[b, i, j]: key j is real and not in the future of query i (query i sits at frame index past + i).
+  auto q_idx = torch::arange(past, past + T, torch::TensorOptions().dtype(torch::kInt64).device(embeds.device()));
+  auto k_idx = torch::arange(0, past + T, q_idx.options());
+  auto causal = k_idx.unsqueeze(0) <= q_idx.unsqueeze(1);                  // (T, Tk)
+  auto allowed = causal.unsqueeze(0) & key_valid.unsqueeze(1);              // (B, T, Tk)
+  if (cache != nullptr) cache->valid.narrow(1, past, T).copy_(key_valid.narrow(1, past, T));
+  auto x = embeds;
+  for (size_t i = 0; i < layers->size(); ++i) {
+    x = layers[i]->as<DecoderLayerImpl>()->forward(x, positions, allowed, cache);
+    if (layer_outputs != nullptr) layer_outputs->push_back(x);
+  }
+  if (cache != nullptr) cache->length = past + T;
+  return norm(x);
+}
+
+}  // namespace seer::model

@@ -1,0 +1,51 @@
+// The decoder of Llama / Qwen2 (modeling_llama.py, modeling_qwen2.py v4.45): token embeddings, decoder
+// layers (RMSNorm, RoPE, grouped-query attention with optional q/k/v bias, SwiGLU MLP), final norm.
+// Tensor names follow Hugging Face under "model.". Internal to model/.
+#pragma once
+
+#include <vector>
+
+#include "model/hf_config.h"
+#include "model/kv_cache.h"
+#include "model/layers.h"
+
+namespace seer::model {
+
+class DecoderLayerImpl : public torch::nn::Module {
+ public:
+  DecoderLayerImpl(const TextConfig& c, int64_t index);
+  /// x (B, T, D); positions (B, T); allowed (B, T, Tk) bool over all keys (cache + new);
+  /// cache: keys/values of these tokens are written at [cache->length, cache->length + T) when given.
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& positions, const torch::Tensor& allowed,
+                        KvCache* cache);
+
+ private:
+  TextConfig c_;
+  int64_t index_;
+  RmsNorm input_layernorm{nullptr}, post_attention_layernorm{nullptr};
+  torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
+  torch::nn::Linear gate_proj{nullptr}, up_proj{nullptr}, down_proj{nullptr};
+};
+TORCH_MODULE(DecoderLayer);
+
+/// "model": embed_tokens, layers.*, norm.
+class DecoderImpl : public torch::nn::Module {
+ public:
+  explicit DecoderImpl(const TextConfig& c);
+  /// Token embeddings: ids (B, T) int64 -> (B, T, D).
+  torch::Tensor embed(const torch::Tensor& ids);
+  /// embeds (B, T, D), positions (B, T) int64, key_valid (B, Tk) bool marking real (non-pad) keys over
+  /// cache + new tokens (Tk = cache length + T). Causal within the frame. Advances cache->length by T.
+  /// Returns the final-normed hidden states (B, T, D); `layer_outputs` gets each layer's output.
+  torch::Tensor forward(const torch::Tensor& embeds, const torch::Tensor& positions, const torch::Tensor& key_valid,
+                        KvCache* cache, std::vector<torch::Tensor>* layer_outputs = nullptr);
+  torch::nn::Embedding embed_tokens{nullptr};
+
+ private:
+  TextConfig c_;
+  torch::nn::ModuleList layers{nullptr};
+  RmsNorm norm{nullptr};
+};
+TORCH_MODULE(Decoder);
+
+}  // namespace seer::model

@@ -1,0 +1,60 @@
+#include "model/layers.h"
+
+#include <limits>
+
+#include "core/check.h"
+
+namespace seer::model {
+
+torch::Tensor activation(const std::string& name, const torch::Tensor& x) {
+  if (name == "gelu") return torch::gelu(x);
+  if (name == "gelu_pytorch_tanh") return torch::gelu(x, "tanh");
+  if (name == "quick_gelu") return x * torch::sigmoid(1.702 * x);
+  if (name == "silu") return torch::silu(x);
+  SEER_FAIL("activation '{}' is not supported", name);
+}
+
+RmsNormImpl::RmsNormImpl(int64_t dim, double eps) : eps_(eps) {
+  weight = register_parameter("weight", torch::ones({dim}));
+}
+
+torch::Tensor RmsNormImpl::forward(const torch::Tensor& x) {
+  const auto in_dtype = x.scalar_type();
+  auto h = x.to(torch::kFloat32);
+  h = h * torch::rsqrt(h.pow(2).mean(-1, /*keepdim=*/true) + eps_);
+  return weight * h.to(in_dtype);
+}
+
+torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& positions, double theta) {
+  const int64_t d = x.size(-1);
+  auto idx = torch::arange(0, d, 2, torch::TensorOptions().dtype(torch::kInt64).device(x.device())).to(torch::kFloat32);
+  auto inv_freq = 1.0 / torch::pow(torch::tensor(theta, torch::TensorOptions().dtype(torch::kFloat32).device(x.device())),
+                                   idx / static_cast<double>(d));                           // (d/2)
+  auto freqs = positions.to(torch::kFloat32).unsqueeze(-1) * inv_freq;                      // (B, T, d/2)
+  auto emb = torch::cat({freqs, freqs}, -1);                                                // (B, T, d)
+  auto cos = emb.cos().unsqueeze(1).to(x.scalar_type());                                    // (B, 1, T, d)
+  auto sin = emb.sin().unsqueeze(1).to(x.scalar_type());
+  auto x1 = x.narrow(-1, 0, d / 2);
+  auto x2 = x.narrow(-1, d / 2, d / 2);
+  auto rotated = torch::cat({-x2, x1}, -1);
+  return x * cos + rotated * sin;
+}
+
+torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                        const torch::Tensor& allowed, double scale) {
+  const int64_t heads = q.size(1), kv_heads = k.size(1);
+  torch::Tensor kk = k, vv = v;
+  if (heads != kv_heads) {
+    const int64_t rep = heads / kv_heads;
+    kk = k.repeat_interleave(rep, 1);
+    vv = v.repeat_interleave(rep, 1);
+  }
+  auto scores = torch::matmul(q, kk.transpose(-1, -2)) * scale;  // (B, H, Tq, Tk)
+  if (allowed.defined()) {
+    scores = scores.masked_fill(allowed.logical_not().unsqueeze(1), std::numeric_limits<float>::lowest());
+  }
+  auto probs = torch::softmax(scores.to(torch::kFloat32), -1).to(q.scalar_type());
+  return torch::matmul(probs, vv);
+}
+
+}  // namespace seer::model

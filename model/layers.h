@@ -1,0 +1,44 @@
+// Building blocks shared by the vision tower and the decoder. Internal to model/ (includes torch::nn).
+// Legend: B batch, T tokens, H heads, Hkv key/value heads, d head dim, D hidden size.
+#pragma once
+
+#include <string>
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/embedding.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/normalization.h>
+#include <torch/types.h>
+
+namespace seer::model {
+
+/// Activation by Hugging Face name: "gelu" (erf), "gelu_pytorch_tanh", "quick_gelu" (x·σ(1.702x)), "silu".
+/// Throws seer::Error for other names. Mirrors transformers/activations.py.
+torch::Tensor activation(const std::string& name, const torch::Tensor& x);
+
+/// LlamaRMSNorm (modeling_llama.py): x / sqrt(mean(x², -1) + eps) in float32, times weight.
+class RmsNormImpl : public torch::nn::Module {
+ public:
+  RmsNormImpl(int64_t dim, double eps);
+  torch::Tensor forward(const torch::Tensor& x);  ///< x (..., D) -> (..., D)
+  torch::Tensor weight;
+
+ private:
+  double eps_;
+};
+TORCH_MODULE(RmsNorm);
+
+/// Rotary position embedding (modeling_llama.py LlamaRotaryEmbedding + apply_rotary_pos_emb):
+/// x (B, H, T, d), positions (B, T) int64 -> x·cos + rotate_half(x)·sin with inv_freq = θ^(-2i/d).
+torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& positions, double theta);
+
+/// Softmax attention: q (B, H, Tq, d), k/v (B, Hkv, Tk, d) with H a multiple of Hkv (grouped-query:
+/// query head h reads key/value head h / (H/Hkv), as transformers' repeat_kv), `allowed` (B, Tq, Tk) bool
+/// or undefined (= all allowed), scale multiplies q·kᵀ. Returns (B, H, Tq, d). Fully masked rows give a
+/// uniform average instead of NaN (they belong to padding and are never read).
+torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                        const torch::Tensor& allowed, double scale);
+
+}  // namespace seer::model

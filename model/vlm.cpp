@@ -1,0 +1,252 @@
+#include "model/vlm.h"
+
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+#include <torch/nn/init.h>
+
+#include "core/atomic_file.h"
+#include "core/check.h"
+#include "model/language_model.h"
+#include "model/safetensors.h"
+#include "model/vision_tower.h"
+
+namespace seer::model {
+namespace {
+
+/// The root module: vision_tower.vision_model, multi_modal_projector, language_model.{model, lm_head}.
+struct VlmModule : torch::nn::Module {
+  explicit VlmModule(const VlmConfig& c) {
+    if (c.has_vision) {
+      auto tower = register_module("vision_tower", std::make_shared<torch::nn::Module>());
+      vision = tower->register_module("vision_model", VisionTransformer(c.vision));
+      auto proj = register_module("multi_modal_projector", std::make_shared<torch::nn::Module>());
+      linear_1 = proj->register_module("linear_1", torch::nn::Linear(c.vision.hidden_size, c.text.hidden_size));
+      linear_2 = proj->register_module("linear_2", torch::nn::Linear(c.text.hidden_size, c.text.hidden_size));
+    }
+    auto lm = register_module("language_model", std::make_shared<torch::nn::Module>());
+    decoder = lm->register_module("model", Decoder(c.text));
+    if (!c.text.tie_word_embeddings) {
+      lm_head = lm->register_module(
+          "lm_head", torch::nn::Linear(torch::nn::LinearOptions(c.text.hidden_size, c.text.vocab_size).bias(false)));
+    }
+  }
+  VisionTransformer vision{nullptr};
+  torch::nn::Linear linear_1{nullptr}, linear_2{nullptr}, lm_head{nullptr};
+  Decoder decoder{nullptr};
+};
+
+/// Module parameter name -> Hugging Face tensor name (text-only checkpoints have no "language_model.").
+std::string hf_name(const VlmConfig& c, const std::string& name) {
+  const std::string prefix = "language_model.";
+  if (!c.has_vision && name.rfind(prefix, 0) == 0) return name.substr(prefix.size());
+  return name;
+}
+
+}  // namespace
+
+struct Vlm::Impl {
+  VlmConfig config;
+  std::shared_ptr<VlmModule> module;
+  torch::Device device{torch::kCPU};
+  bool freeze_vision = true;
+  int64_t vision_passes = 0;
+  int64_t prefill_passes = 0;
+};
+
+Vlm::Vlm(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Vlm::~Vlm() = default;
+
+std::unique_ptr<Vlm> Vlm::create(const VlmConfig& config, uint64_t seed, const LoadOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->config = config;
+  torch::manual_seed(seed);
+  impl->module = std::make_shared<VlmModule>(config);
+  {
+    torch::NoGradGuard no_grad;
+    // GPT-style init: weights N(0, 0.02), norms 1, biases 0 (LlamaPreTrainedModel._init_weights).
+    for (auto& p : impl->module->named_parameters()) {
+      const std::string& n = p.key();
+      if (n.find("norm") != std::string::npos && p.value().dim() == 1 && n.find("bias") == std::string::npos) {
+        p.value().fill_(1.0);
+      } else if (p.value().dim() == 1) {
+        p.value().zero_();
+      } else {
+        p.value().normal_(0.0, 0.02);
+      }
+    }
+  }
+  impl->device = torch::Device(options.device);
+  impl->module->to(impl->device, options.dtype);
+  impl->freeze_vision = options.freeze_vision_tower;
+  auto vlm = std::unique_ptr<Vlm>(new Vlm(std::move(impl)));
+  vlm->set_train(false);
+  return vlm;
+}
+
+std::unique_ptr<Vlm> Vlm::load(const std::string& dir, const LoadOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->config = load_hf_config(dir);
+  impl->module = std::make_shared<VlmModule>(impl->config);
+  CheckpointReader reader(dir);
+  std::set<std::string> used;
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& p : impl->module->named_parameters()) {
+      const std::string name = hf_name(impl->config, p.key());
+      SEER_CHECK(reader.contains(name), "{}: checkpoint has no tensor '{}'", dir, name);
+      at::Tensor t = reader.tensor(name);
+      SEER_CHECK(t.sizes() == p.value().sizes(), "{}: tensor '{}' has shape {}, but config.json implies {}", dir, name,
+                 fmt::format("{}", fmt::join(t.sizes(), "x")), fmt::format("{}", fmt::join(p.value().sizes(), "x")));
+      p.value().copy_(t.to(p.value().scalar_type()));
+      used.insert(name);
+    }
+  }
+  std::vector<std::string> extra;
+  for (const auto& n : reader.names()) {
+    if (!used.count(n) && n != impl->config.text_prefix() + "lm_head.weight") extra.push_back(n);
+  }
+  if (!extra.empty()) {
+    spdlog::warn("{}: {} tensors not used by seer's model (e.g. '{}')", dir, extra.size(), extra.front());
+  }
+  impl->device = torch::Device(options.device);
+  impl->module->to(impl->device, options.dtype);
+  impl->freeze_vision = options.freeze_vision_tower;
+  auto vlm = std::unique_ptr<Vlm>(new Vlm(std::move(impl)));
+  vlm->set_train(false);
+  return vlm;
+}
+
+const VlmConfig& Vlm::config() const { return impl_->config; }
+at::Device Vlm::device() const { return impl_->device; }
+
+void Vlm::save_pretrained(const std::string& dir, int64_t max_shard_bytes) const {
+  namespace fs = std::filesystem;
+  fs::create_directories(dir);
+  write_checkpoint_tensors(dir, named_parameters(), max_shard_bytes);
+  const auto& t = impl_->config.text;
+  nlohmann::json gen = {{"_from_model_config", true}};
+  if (t.bos_token_id >= 0) gen["bos_token_id"] = t.bos_token_id;
+  if (t.eos_token_ids.size() == 1) gen["eos_token_id"] = t.eos_token_ids[0];
+  if (t.eos_token_ids.size() > 1) gen["eos_token_id"] = t.eos_token_ids;
+  if (t.pad_token_id >= 0) gen["pad_token_id"] = t.pad_token_id;
+  write_file_atomic((fs::path(dir) / "generation_config.json").string(), gen.dump(2) + "\n");
+  write_file_atomic((fs::path(dir) / "config.json").string(), impl_->config.raw.dump(2) + "\n");
+}
+
+VisionTrace Vlm::trace_vision(const at::Tensor& pixel_values, bool all_layers) {
+  const VlmConfig& c = impl_->config;
+  SEER_CHECK(c.has_vision, "{} has no vision tower: it cannot take images", c.architecture);
+  SEER_CHECK(pixel_values.dim() == 4 && pixel_values.size(1) == c.vision.num_channels &&
+                 pixel_values.size(2) == c.vision.image_size && pixel_values.size(3) == c.vision.image_size,
+             "pixel_values must be (N, {}, {}, {}), got {}", c.vision.num_channels, c.vision.image_size,
+             c.vision.image_size, fmt::format("{}", fmt::join(pixel_values.sizes(), "x")));
+  const int64_t L = c.vision.num_hidden_layers;
+  const int64_t layer = c.vision_feature_layer < 0 ? L + 1 + c.vision_feature_layer : c.vision_feature_layer;
+  ++impl_->vision_passes;
+  VisionTrace trace;
+  const bool grad = !impl_->freeze_vision && torch::GradMode::is_enabled();
+  {
+    torch::AutoGradMode mode(grad);
+    trace.hidden_states = impl_->module->vision->hidden_states(pixel_values.to(impl_->device), all_layers ? L : layer);
+    if (all_layers) trace.last_hidden_state = impl_->module->vision->last_hidden_state(trace.hidden_states.back());
+  }
+  auto selected = trace.hidden_states[static_cast<size_t>(layer)];
+  if (c.vision_feature_select_strategy == "default" && c.vision.class_token()) {
+    selected = selected.narrow(1, 1, selected.size(1) - 1);
+  }
+  trace.selected = selected;
+  trace.features = impl_->module->linear_2(activation(c.projector_hidden_act, impl_->module->linear_1(selected)));
+  return trace;
+}
+
+at::Tensor Vlm::image_features(const at::Tensor& pixel_values) { return trace_vision(pixel_values).features; }
+
+at::Tensor Vlm::embed(const at::Tensor& ids, const at::Tensor& features) {
+  auto ids_dev = ids.to(impl_->device);
+  auto embeds = impl_->module->decoder->embed(ids_dev);
+  const int64_t image_token = impl_->config.image_token_index;
+  if (!impl_->config.has_vision) return embeds;
+  auto is_image = ids_dev == image_token;  // (B, T)
+  const int64_t placeholders = is_image.sum().item<int64_t>();
+  const int64_t given = features.defined() ? features.size(0) * features.size(1) : 0;
+  SEER_CHECK(placeholders == given,
+             "the prompt has {} image placeholder tokens (id {}) but {} image features were given ({} images x {})",
+             placeholders, image_token, given, features.defined() ? features.size(0) : 0,
+             features.defined() ? features.size(1) : 0);
+  if (given == 0) return embeds;
+  auto flat = features.reshape({-1, features.size(-1)}).to(embeds.scalar_type());
+  return embeds.masked_scatter(is_image.unsqueeze(-1).expand_as(embeds), flat);
+}
+
+at::Tensor Vlm::decode(const at::Tensor& embeds, const at::Tensor& positions, const at::Tensor& key_valid,
+                       KvCache* cache, std::vector<at::Tensor>* layer_outputs) {
+  if (cache != nullptr && cache->length == 0) ++impl_->prefill_passes;
+  return impl_->module->decoder->forward(embeds, positions.to(impl_->device), key_valid.to(impl_->device), cache,
+                                         layer_outputs);
+}
+
+at::Tensor Vlm::logits(const at::Tensor& hidden) {
+  if (impl_->module->lm_head) return impl_->module->lm_head(hidden).to(torch::kFloat32);
+  return torch::matmul(hidden, impl_->module->decoder->embed_tokens->weight.t()).to(torch::kFloat32);
+}
+
+TokenLogprobs Vlm::token_logprobs(const at::Tensor& ids, const at::Tensor& attention_mask, const at::Tensor& features,
+                                  const at::Tensor& target_mask, double temperature, bool with_entropy) {
+  SEER_CHECK(temperature > 0, "token_logprobs: temperature must be > 0, got {}", temperature);
+  auto ids_dev = ids.to(impl_->device);
+  auto mask = attention_mask.to(impl_->device).to(torch::kBool);
+  auto targets = target_mask.to(impl_->device).to(torch::kBool);
+  auto positions = (mask.to(torch::kLong).cumsum(1) - 1).clamp_min(0);
+  auto hidden = decode(embed(ids_dev, features), positions, mask, nullptr);  // (B, T, D)
+  // Position t-1 predicts token t: only the rows that predict a target go through lm_head.
+  auto predicts = torch::zeros_like(targets);
+  predicts.narrow(1, 0, targets.size(1) - 1).copy_(targets.narrow(1, 1, targets.size(1) - 1));
+  auto h = hidden.index({predicts});                                            // (K, D)
+  auto logp = torch::log_softmax(logits(h) / temperature, -1);                   // (K, V)
+  auto chosen = ids_dev.index({targets});                                        // (K)
+  TokenLogprobs out;
+  out.logprobs = torch::zeros(targets.sizes(), hidden.options().dtype(torch::kFloat32));
+  out.logprobs = out.logprobs.index_put({targets}, logp.gather(1, chosen.unsqueeze(1)).squeeze(1));
+  if (with_entropy) {
+    out.entropy = torch::zeros(targets.sizes(), out.logprobs.options());
+    out.entropy = out.entropy.index_put({targets}, -(logp.exp() * logp).sum(-1));
+  }
+  return out;
+}
+
+KvCache Vlm::new_cache(int64_t rows, int64_t capacity) const {
+  const auto& t = impl_->config.text;
+  auto options = impl_->module->decoder->embed_tokens->weight.options().requires_grad(false);
+  return make_kv_cache(t.num_hidden_layers, rows, t.num_key_value_heads, t.head_dim, capacity, options);
+}
+
+std::map<std::string, at::Tensor> Vlm::named_parameters() const {
+  std::map<std::string, at::Tensor> out;
+  for (const auto& p : impl_->module->named_parameters()) out[hf_name(impl_->config, p.key())] = p.value();
+  return out;
+}
+
+std::vector<at::Tensor> Vlm::trainable_parameters() const {
+  std::vector<at::Tensor> out;
+  for (const auto& p : impl_->module->named_parameters()) {
+    const bool vision = p.key().rfind("vision_tower.", 0) == 0;
+    if (vision && impl_->freeze_vision) continue;
+    out.push_back(p.value());
+  }
+  return out;
+}
+
+void Vlm::set_train(bool train) {
+  impl_->module->train(train);
+  for (auto& p : impl_->module->named_parameters()) {
+    const bool vision = p.key().rfind("vision_tower.", 0) == 0;
+    p.value().set_requires_grad(!(vision && impl_->freeze_vision));
+  }
+}
+
+int64_t Vlm::vision_passes() const { return impl_->vision_passes; }
+int64_t Vlm::prefill_passes() const { return impl_->prefill_passes; }
+
+}  // namespace seer::model

@@ -1,0 +1,106 @@
+// The policy: a LLaVA-design VLM (vision tower -> projector -> image features placed at the image
+// placeholder tokens -> Llama/Qwen2 decoder -> lm_head), or a text-only decoder. Loads and saves Hugging
+// Face checkpoints (config.json + safetensors, HF tensor names) and matches transformers v4.45
+// (modeling_llava.py) within float32 rounding. Legend: B batch, T tokens, N images, F features per image,
+// D text hidden size, V vocabulary.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+
+#include "model/hf_config.h"
+#include "model/kv_cache.h"
+
+namespace seer::model {
+
+struct LoadOptions {
+  std::string device = "cpu";                ///< "cpu", "cuda", "cuda:1"
+  at::ScalarType dtype = at::kFloat;         ///< parameter dtype
+  bool freeze_vision_tower = true;           ///< no gradient into the vision tower
+};
+
+/// Intermediates of one vision pass, for tests and debugging.
+struct VisionTrace {
+  std::vector<at::Tensor> hidden_states;  ///< (N, T_v, D_v) each: up to the feature layer, or all L+1
+  at::Tensor last_hidden_state;           ///< (N, T_v, D_v) as transformers reports it (SigLIP: post-layernorm);
+                                          ///< only with all_layers
+  at::Tensor selected;                    ///< (N, F, D_v): hidden_states[vision_feature_layer], CLS dropped for "default"
+  at::Tensor features;                    ///< (N, F, D): projector output
+};
+
+/// Per-token log-probabilities of target tokens (training forward).
+struct TokenLogprobs {
+  at::Tensor logprobs;  ///< (B, T) float32: log p(ids[b,t] | ids[b,<t]) at target positions, 0 elsewhere
+  at::Tensor entropy;   ///< (B, T) float32 entropy of the predictive distribution at target positions (if asked)
+};
+
+class Vlm {
+ public:
+  /// Loads `dir` (config.json + model.safetensors or shards). Throws seer::Error naming the file and
+  /// tensor for a missing tensor or a shape mismatch; extra tensors are reported in the log and skipped.
+  static std::unique_ptr<Vlm> load(const std::string& dir, const LoadOptions& options = {});
+  /// A randomly initialised model of `config` (deterministic for `seed`).
+  static std::unique_ptr<Vlm> create(const VlmConfig& config, uint64_t seed, const LoadOptions& options = {});
+  ~Vlm();
+  Vlm(const Vlm&) = delete;
+  Vlm& operator=(const Vlm&) = delete;
+
+  const VlmConfig& config() const;
+  at::Device device() const;
+
+  /// Writes config.json, generation_config.json and the weights (one file, or shards of at most
+  /// `max_shard_bytes` with an index) into `dir`, each file atomically. Tied lm_head is not written.
+  void save_pretrained(const std::string& dir, int64_t max_shard_bytes = 0) const;
+
+  /// One vision pass + projector: pixel_values (N, 3, S, S) float -> image features (N, F, D).
+  /// Increments vision_passes(). Throws seer::Error for a text-only model or a wrong image size.
+  at::Tensor image_features(const at::Tensor& pixel_values);
+  /// Same pass, keeping the hidden states (all L+1 of them with `all_layers`; otherwise the pass stops
+  /// at the feature layer, as image_features does).
+  VisionTrace trace_vision(const at::Tensor& pixel_values, bool all_layers = false);
+
+  /// Token embeddings with image features written, in order, at the image placeholder positions
+  /// (modeling_llava.py masked_scatter): ids (B, T) int64, features (N, F, D) or undefined -> (B, T, D).
+  /// Throws seer::Error naming both counts when placeholders != N*F.
+  at::Tensor embed(const at::Tensor& ids, const at::Tensor& features);
+
+  /// Decoder: embeds (B, T, D), positions (B, T) int64, key_valid (B, cache length + T) bool.
+  /// Returns final-normed hidden states (B, T, D). `layer_outputs` receives each layer's output.
+  at::Tensor decode(const at::Tensor& embeds, const at::Tensor& positions, const at::Tensor& key_valid,
+                    KvCache* cache = nullptr, std::vector<at::Tensor>* layer_outputs = nullptr);
+  /// lm_head (or the tied embedding matrix): hidden (..., D) -> logits (..., V) float32.
+  at::Tensor logits(const at::Tensor& hidden);
+
+  /// Training forward: ids (B, T) int64 (padded anywhere), attention_mask (B, T) {0,1}, features (N, F, D) or
+  /// undefined, target_mask (B, T) bool marking the tokens to score (each predicted from the previous
+  /// position; t = 0 is never a target). log_softmax(logits / temperature) only at target positions: no
+  /// full-vocabulary logits for prompt tokens. Differentiable.
+  TokenLogprobs token_logprobs(const at::Tensor& ids, const at::Tensor& attention_mask, const at::Tensor& features,
+                               const at::Tensor& target_mask, double temperature = 1.0, bool with_entropy = false);
+
+  /// An empty KV cache sized for `rows` sequences of up to `capacity` tokens.
+  KvCache new_cache(int64_t rows, int64_t capacity) const;
+
+  /// Parameters by Hugging Face name (tied lm_head omitted). The tensors are the live parameters.
+  std::map<std::string, at::Tensor> named_parameters() const;
+  /// Parameters that take gradients: projector and language model, plus the vision tower if not frozen.
+  std::vector<at::Tensor> trainable_parameters() const;
+  void set_train(bool train);
+
+  /// Counters for tests and metrics: vision passes (image_features/trace_vision calls) and prefills
+  /// (decode calls with a cache starting empty).
+  int64_t vision_passes() const;
+  int64_t prefill_passes() const;
+
+ private:
+  struct Impl;
+  explicit Vlm(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace seer::model
