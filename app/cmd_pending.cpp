@@ -18,7 +18,6 @@ constexpr Pending kPending[] = {
     {"run", "Start reward service, rollout workers and learners on this machine"},
     {"eval", "Evaluate a model on a dataset (accuracy, format rate)"},
     {"data", "Check datasets and generate task data"},
-    {"init-model", "Create a small model from a preset"},
 };
 
 }  // namespace

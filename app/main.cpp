@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
   add_config_command(app, inv);
   add_version_command(app, inv);
   add_reward_command(app, inv);
+  add_init_model_command(app, inv);
   add_pending_commands(app, inv);
 
   if (!check_command_names(app, argc, argv)) return kExitUnavailable;
