@@ -105,7 +105,7 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
         SEER_CHECK(dim.is_number_unsigned() || (dim.is_number_integer() && dim.get<int64_t>() >= 0),
                    "{}: tensor '{}': shape entries must be non-negative integers", path, name);
         const uint64_t x = dim.get<uint64_t>();
-        SEER_CHECK(x == 0 || numel <= (uint64_t{1} << 62) / x, "{}: tensor '{}': shape overflows", path, name);
+        SEER_CHECK(x == 0 || numel <= (uint64_t{1} << 60) / x, "{}: tensor '{}': shape overflows", path, name);
         numel *= x;
         e.shape.push_back(static_cast<int64_t>(x));
       }
