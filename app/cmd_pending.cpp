@@ -17,7 +17,6 @@ constexpr Pending kPending[] = {
     {"rollout", "Rollout worker: generate, score and push trajectories"},
     {"run", "Start reward service, rollout workers and learners on this machine"},
     {"eval", "Evaluate a model on a dataset (accuracy, format rate)"},
-    {"data", "Check datasets and generate task data"},
 };
 
 }  // namespace

@@ -15,6 +15,7 @@ pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
 pkg_check_modules(UTF8PROC REQUIRED IMPORTED_TARGET libutf8proc)
 pkg_check_modules(EXIF REQUIRED IMPORTED_TARGET libexif)
 find_path(SEER_STB_INCLUDE_DIR stb_image.h PATH_SUFFIXES stb REQUIRED)
+pkg_check_modules(STB REQUIRED IMPORTED_TARGET stb)   # libstb.so: the stb implementations, built by Debian
 
 # CUDA: on when LibTorch was built with CUDA (TorchConfig then defines TORCH_CUDA_LIBRARIES / torch_cuda).
 set(_seer_torch_has_cuda OFF)

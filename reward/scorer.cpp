@@ -138,6 +138,23 @@ AnswerType resolve_auto_type(std::string_view g) {
   return AnswerType::kText;
 }
 
+std::string gold_problem(const Sample& s, AnswerType* resolved) {
+  try {
+    const Extracted g = normalize_gold(s.gold);
+    const AnswerType type = s.answer_type != AnswerType::kAuto
+                                ? s.answer_type
+                                : (g.kind == Extracted::kOk ? resolve_auto_type(g.text) : AnswerType::kText);
+    if (resolved != nullptr) *resolved = type;
+    if (g.kind == Extracted::kNone) return "the gold answer is empty";
+    if (!parse_gold(type, g, s, Deadline(1.0)).ok) {
+      return "gold '" + g.text.substr(0, 200) + "' does not parse as " + std::string(to_string(type));
+    }
+    return "";
+  } catch (const std::exception& e) {
+    return std::string("gold could not be checked: ") + e.what();
+  }
+}
+
 double overlong_penalty(int64_t completion_tokens, int64_t max_new_tokens, int64_t buffer, double penalty) {
   if (buffer <= 0 || max_new_tokens <= 0) return 0.0;
   const int64_t soft_start = max_new_tokens - buffer;

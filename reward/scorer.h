@@ -12,6 +12,11 @@ namespace seer::reward {
 /// expression -> math; anything else -> text.
 AnswerType resolve_auto_type(std::string_view normalized_gold);
 
+/// Whether the gold of `sample` (its gold, answer_type and options) parses for its type: "" when it does,
+/// else the reason (what GOLD_UNPARSEABLE would say). `resolved` gets the type `auto` resolves to.
+/// Used by `seer data check` so a run never starts on golds that cannot score. Never throws.
+std::string gold_problem(const Sample& sample, AnswerType* resolved = nullptr);
+
 /// Scores one sample. Never throws: a failure or a spent budget gives status kUnscorable with a detail.
 /// Thread-safe (no shared state).
 Score score_sample(const Sample& sample, const ScoringOptions& options);

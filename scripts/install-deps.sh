@@ -21,6 +21,8 @@ PACKAGES=(
   libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev prometheus-cpp-dev
   # tokenizer (regex splits, Unicode normalisation) and images
   libpcre2-dev libutf8proc-dev libstb-dev libexif-dev
+  # gzip data sets (digits.csv.gz, Fashion-MNIST IDX files)
+  zlib1g-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
 )
@@ -31,12 +33,20 @@ for p in "${PACKAGES[@]}"; do
   [[ "$status" == "install ok installed" ]] || missing+=("$p")
 done
 
-if [[ ${#missing[@]} -eq 0 ]]; then
-  echo "install-deps: all ${#PACKAGES[@]} packages present"
+# The handwritten digits (UCI optical digits) ship inside python3-sklearn; seer needs only that one file,
+# so it is extracted from the package's .deb instead of installing scikit-learn and its 40 dependencies.
+SKLEARN_DIGITS=/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz
+SEER_DIGITS=/usr/local/share/seer/datasets/digits.csv.gz
+need_digits=0
+[[ -f "$SKLEARN_DIGITS" || -f "$SEER_DIGITS" ]] || need_digits=1
+
+if [[ ${#missing[@]} -eq 0 && $need_digits -eq 0 ]]; then
+  echo "install-deps: all ${#PACKAGES[@]} packages and the digits data present"
   exit 0
 fi
 if [[ "${1:-}" == "--check" ]]; then
-  echo "install-deps: missing: ${missing[*]}" >&2
+  [[ ${#missing[@]} -eq 0 ]] || echo "install-deps: missing packages: ${missing[*]}" >&2
+  [[ $need_digits -eq 0 ]] || echo "install-deps: missing $SEER_DIGITS" >&2
   exit 1
 fi
 
@@ -46,8 +56,19 @@ if [[ $(id -u) -ne 0 ]]; then
   SUDO="sudo"
 fi
 
-echo "install-deps: installing ${#missing[@]} packages: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
-$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+if [[ ${#missing[@]} -gt 0 ]]; then
+  echo "install-deps: installing ${#missing[@]} packages: ${missing[*]}"
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+if [[ $need_digits -eq 1 ]]; then
+  echo "install-deps: extracting digits.csv.gz from Debian's python3-sklearn package"
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  chmod 755 "$tmp"  # apt downloads as _apt when it can write there
+  (cd "$tmp" && apt-get download -q python3-sklearn >/dev/null)
+  dpkg-deb --fsys-tarfile "$tmp"/python3-sklearn_*.deb | tar -x -C "$tmp" ".$SKLEARN_DIGITS"
+  $SUDO install -D -m 644 "$tmp$SKLEARN_DIGITS" "$SEER_DIGITS"
+fi
 echo "install-deps: done"

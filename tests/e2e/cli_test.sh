@@ -85,6 +85,16 @@ status=$?
 if [ $status -eq 2 ] && grep -q "Subcommands:" "$tmp/out"; then ok "no command prints help"
 else bad "no command prints help (exit $status)"; cat "$tmp/out"; fi
 
+# data make + data check: a generated task checks clean (exit 0); a bad row fails the check (exit 1).
+"$seer" data make shapes-count --out "$tmp/shapes" --train 6 --test 3 >"$tmp/out" 2>&1
+if "$seer" data check "$tmp/shapes/train.jsonl" >"$tmp/out" 2>&1 && grep -q "6 good rows" "$tmp/out"; then
+  ok "data make + check"; else bad "data make + check"; cat "$tmp/out"; fi
+printf '{"problem": "q"}\n' >>"$tmp/shapes/train.jsonl"
+"$seer" data check "$tmp/shapes/train.jsonl" >"$tmp/out" 2>&1
+status=$?
+if [ $status -eq 1 ] && grep -qF "train.jsonl:7: missing field 'solution'" "$tmp/out"; then ok "data check bad row"
+else bad "data check bad row (exit $status)"; cat "$tmp/out"; fi
+
 # version prints the libraries.
 if "$seer" version >"$tmp/out" 2>&1 && grep -q '^seer ' "$tmp/out" && grep -q '^LibTorch ' "$tmp/out"; then
   ok "version"; else bad "version"; cat "$tmp/out"; fi

@@ -1,0 +1,57 @@
+#include "dataset/check.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include <stb_image.h>
+
+#include "reward/scorer.h"
+
+namespace seer::dataset {
+
+std::string image_problem(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return "image '" + path + "' does not exist";
+  if (!std::filesystem::is_regular_file(path, ec)) return "image '" + path + "' is not a file";
+  int w = 0, h = 0, c = 0;
+  if (stbi_info(path.c_str(), &w, &h, &c) == 0) {
+    const char* why = stbi_failure_reason();
+    return "image '" + path + "' cannot be read (" + (why != nullptr ? why : "unknown format") + ")";
+  }
+  if (w <= 0 || h <= 0) return "image '" + path + "' has no pixels";
+  return "";
+}
+
+CheckReport check_dataset(const std::string& path, const ReadOptions& options) {
+  const Dataset d = read_jsonl_all(path, options);
+  CheckReport r;
+  std::vector<std::pair<int, std::string>> problems;
+  for (const auto& b : d.bad) problems.emplace_back(b.line, b.message);
+  for (const Row& row : d.rows) {
+    const std::string where = path + ":" + std::to_string(row.line) + ": ";
+    std::string why = row.image.empty() ? "" : image_problem(row.image);
+    std::string type = "conversation";
+    if (why.empty() && !row.is_conversation()) {
+      reward::Sample s;
+      s.gold = row.answer;
+      s.answer_type = reward::parse_answer_type(row.answer_type).value_or(reward::AnswerType::kAuto);
+      s.options = row.options;
+      reward::AnswerType resolved = reward::AnswerType::kAuto;
+      why = reward::gold_problem(s, &resolved);
+      type = std::string(reward::to_string(resolved));
+    }
+    if (!why.empty()) {
+      problems.emplace_back(row.line, where + why);
+      continue;
+    }
+    ++r.rows;
+    if (!row.image.empty()) ++r.images;
+    (row.is_conversation() ? r.sft_rows : r.rl_rows) += 1;
+    ++r.answer_types[type];
+  }
+  std::stable_sort(problems.begin(), problems.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& p : problems) r.problems.push_back(std::move(p.second));
+  return r;
+}
+
+}  // namespace seer::dataset

@@ -1,0 +1,133 @@
+#include "dataset/jsonl_reader.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "core/check.h"
+#include "dataset/image_path.h"
+
+namespace seer::dataset {
+namespace {
+
+const char* kAnswerTypes[] = {"auto", "numeric", "math", "choice", "text", "bbox"};
+
+std::string image_root_of(const std::string& file, const ReadOptions& o) {
+  if (!o.image_root.empty()) return o.image_root;
+  const auto parent = std::filesystem::path(file).parent_path();
+  return parent.empty() ? "." : parent.string();
+}
+
+/// Reads the LLaVA "conversations" list; returns "" or the reason it is bad.
+std::string parse_conversation(const nlohmann::json& conv, bool has_image, Row& row) {
+  if (!conv.is_array() || conv.empty()) return "'conversations' must be a non-empty list of {from, value} turns";
+  int images = 0;
+  for (size_t i = 0; i < conv.size(); ++i) {
+    const auto& t = conv[i];
+    if (!t.is_object() || !t.contains("from") || !t.contains("value") || !t["from"].is_string() ||
+        !t["value"].is_string()) {
+      return "conversations[" + std::to_string(i) + "] needs string fields 'from' and 'value'";
+    }
+    const std::string from = t["from"];
+    std::string role;
+    if (from == "human" || from == "user") role = "user";
+    else if (from == "gpt" || from == "assistant") role = "assistant";
+    else if (from == "system") role = "system";
+    else return "conversations[" + std::to_string(i) + "]: unknown speaker '" + from + "' (human, gpt or system)";
+    const std::string value = t["value"];
+    for (size_t at = value.find("<image>"); at != std::string::npos; at = value.find("<image>", at + 7)) ++images;
+    row.conversation.push_back({role, value});
+  }
+  if (row.conversation.back().role != "assistant") return "the conversation must end with a gpt turn";
+  if (has_image && images != 1) {
+    return "the row has an image, so exactly one '<image>' must appear in the conversation (found " +
+           std::to_string(images) + ")";
+  }
+  if (!has_image && images != 0) return "'<image>' appears in the conversation but the row has no image";
+  return "";
+}
+
+}  // namespace
+
+std::string parse_row(const std::string& line, int line_number, const std::string& file, const ReadOptions& o,
+                      Row& row) {
+  const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return "not valid JSON";
+  if (!j.is_object()) return "a row must be a JSON object";
+  row = Row{};
+  row.line = line_number;
+  row.id = file + ":" + std::to_string(line_number);
+  if (j.contains("id")) {
+    if (!j["id"].is_string() && !j["id"].is_number_integer()) return "'id' must be a string or an integer";
+    row.id = j["id"].is_string() ? j["id"].get<std::string>() : std::to_string(j["id"].get<int64_t>());
+  }
+  if (j.contains(o.image_field) && !j[o.image_field].is_null()) {
+    if (!j[o.image_field].is_string()) return "'" + o.image_field + "' must be a path string";
+    try {
+      row.image = resolve_image_path(image_root_of(file, o), j[o.image_field].get<std::string>());
+    } catch (const Error& e) {
+      return e.what();
+    }
+  }
+  if (j.contains("conversations")) return parse_conversation(j["conversations"], !row.image.empty(), row);
+
+  if (!j.contains(o.question_field) || !j[o.question_field].is_string()) {
+    return "missing string field '" + o.question_field + "' (or 'conversations' for an SFT row)";
+  }
+  row.question = j[o.question_field];
+  const std::string answer_key = j.contains(o.answer_field) ? o.answer_field : "answer";
+  if (!j.contains(answer_key) || j[answer_key].is_null()) return "missing field '" + o.answer_field + "' (the gold answer)";
+  const auto& a = j[answer_key];
+  if (a.is_string()) row.answer = a.get<std::string>();
+  else if (a.is_number()) row.answer = a.dump();
+  else if (a.is_array() && answer_key == o.answer_field) row.answer = a.dump();  // a box [x1, y1, x2, y2]
+  else return "'" + answer_key + "' must be a string or a number";
+  row.answer_type = o.default_answer_type;
+  if (j.contains("answer_type")) {
+    if (!j["answer_type"].is_string()) return "'answer_type' must be a string";
+    row.answer_type = j["answer_type"];
+    bool known = false;
+    for (const char* t : kAnswerTypes) known = known || row.answer_type == t;
+    if (!known) return "unknown answer_type '" + row.answer_type + "' (auto, numeric, math, choice, text, bbox)";
+  }
+  if (j.contains("options")) {
+    if (!j["options"].is_array()) return "'options' must be a list of option letters";
+    for (const auto& x : j["options"]) {
+      if (!x.is_string() || x.get<std::string>().empty()) return "'options' must be a list of non-empty strings";
+      row.options.push_back(x);
+    }
+  }
+  return "";
+}
+
+Dataset read_jsonl_all(const std::string& path, const ReadOptions& options) {
+  std::ifstream in(path, std::ios::binary);
+  SEER_CHECK(in.good(), "cannot open dataset '{}'", path);
+  Dataset d;
+  d.path = path;
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find_first_not_of(" \t") == std::string::npos) continue;  // blank lines are allowed
+    Row row;
+    const std::string why = parse_row(line, n, path, options, row);
+    if (why.empty()) d.rows.push_back(std::move(row));
+    else d.bad.push_back({n, path + ":" + std::to_string(n) + ": " + why});
+  }
+  return d;
+}
+
+Dataset read_jsonl(const std::string& path, const ReadOptions& options) {
+  Dataset d = read_jsonl_all(path, options);
+  if (!options.skip_bad_rows && !d.bad.empty()) {
+    SEER_FAIL("{}{}", d.bad.front().message,
+              d.bad.size() > 1 ? fmt::format(" (and {} more bad rows; data.on_bad_row: skip skips them)", d.bad.size() - 1)
+                               : std::string(" (data.on_bad_row: skip skips bad rows)"));
+  }
+  return d;
+}
+
+}  // namespace seer::dataset
