@@ -3,23 +3,19 @@
 #include <algorithm>
 #include <filesystem>
 
-#include <stb_image.h>
-
+#include "core/check.h"
+#include "model/image_decode.h"
 #include "reward/scorer.h"
 
 namespace seer::dataset {
 
 std::string image_problem(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return "image '" + path + "' does not exist";
-  if (!std::filesystem::is_regular_file(path, ec)) return "image '" + path + "' is not a file";
-  int w = 0, h = 0, c = 0;
-  if (stbi_info(path.c_str(), &w, &h, &c) == 0) {
-    const char* why = stbi_failure_reason();
-    return "image '" + path + "' cannot be read (" + (why != nullptr ? why : "unknown format") + ")";
+  try {
+    (void)model::decode_image_file(path);  // the same decoder training uses: what passes here, trains
+    return "";
+  } catch (const Error& e) {
+    return std::string("image ") + e.what();
   }
-  if (w <= 0 || h <= 0) return "image '" + path + "' has no pixels";
-  return "";
 }
 
 CheckReport check_dataset(const std::string& path, const ReadOptions& options) {

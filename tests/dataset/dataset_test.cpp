@@ -148,9 +148,9 @@ TEST_F(DatasetTest, CheckReportsEveryBadRowAndCounts) {
   EXPECT_EQ(r.answer_types.at("choice"), 1);
   ASSERT_EQ(r.problems.size(), 5u);
   EXPECT_NE(r.problems[0].find(":2: image"), std::string::npos);
-  EXPECT_NE(r.problems[0].find("does not exist"), std::string::npos);
+  EXPECT_NE(r.problems[0].find("missing.png: cannot read image"), std::string::npos) << r.problems[0];
   EXPECT_NE(r.problems[1].find(":3: image"), std::string::npos);
-  EXPECT_NE(r.problems[1].find("cannot be read"), std::string::npos);
+  EXPECT_NE(r.problems[1].find("broken.png: cannot decode"), std::string::npos) << r.problems[1];
   EXPECT_NE(r.problems[2].find(":4: gold 'abc' does not parse as numeric"), std::string::npos) << r.problems[2];
   EXPECT_NE(r.problems[3].find(":5: the gold answer is empty"), std::string::npos) << r.problems[3];
   EXPECT_NE(r.problems[4].find(":7: not valid JSON"), std::string::npos);
