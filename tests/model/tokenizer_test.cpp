@@ -1,0 +1,53 @@
+// tokenizer.json tokenizers against Hugging Face `tokenizers` outputs (../shared/golden/tokenizers):
+// encode with and without special tokens, and decode, exact for every case of every tokenizer.
+#include <cstdlib>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "model/tokenizer.h"
+
+namespace seer::model {
+namespace {
+
+std::string tokenizers_dir() {
+  const char* env = std::getenv("SEER_GOLDEN_DIR");
+  return std::string(env != nullptr && *env != '\0' ? env : SEER_DEFAULT_GOLDEN_DIR) + "/tokenizers";
+}
+
+class TokenizerGolden : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(TokenizerGolden, EveryCaseExact) {
+  const std::string dir = tokenizers_dir() + "/" + GetParam();
+  const Tokenizer tok = Tokenizer::from_file(dir + "/tokenizer.json");
+  std::ifstream in(dir + "/cases.jsonl");
+  ASSERT_TRUE(in.good()) << dir;
+  std::string line;
+  int n = 0, failures = 0;
+  while (std::getline(in, line)) {
+    const auto c = nlohmann::json::parse(line);
+    const std::string text = c["text"];
+    const auto expect_plain = c["ids_no_special"].get<std::vector<int32_t>>();
+    const auto expect_default = c["ids_default"].get<std::vector<int32_t>>();
+    const auto plain = tok.encode(text, false);
+    const auto with_special = tok.encode(text, true);
+    const std::string decoded = tok.decode(expect_plain, false);
+    const bool ok = plain == expect_plain && with_special == expect_default && decoded == c["decoded"].get<std::string>();
+    if (!ok && failures++ < 5) {
+      ADD_FAILURE() << GetParam() << " case " << n << " text " << nlohmann::json(text).dump() << "\n expected "
+                    << nlohmann::json(expect_plain).dump() << "\n got      " << nlohmann::json(plain).dump()
+                    << "\n default ok " << (with_special == expect_default) << ", decoded "
+                    << nlohmann::json(decoded).dump() << " vs " << c["decoded"].dump();
+    }
+    ++n;
+  }
+  EXPECT_EQ(failures, 0) << failures << " of " << n << " cases differ";
+  EXPECT_EQ(n, 307);
+}
+
+INSTANTIATE_TEST_SUITE_P(Tokenizers, TokenizerGolden,
+                         ::testing::Values("qwen3", "llama3", "llama3_1", "llama2", "mistral7b"));
+
+}  // namespace
+}  // namespace seer::model
