@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "model/chat_template.h"
 #include "model/tokenizer.h"
 
 namespace seer::model {
@@ -44,6 +45,34 @@ TEST_P(TokenizerGolden, EveryCaseExact) {
   }
   EXPECT_EQ(failures, 0) << failures << " of " << n << " cases differ";
   EXPECT_EQ(n, 307);
+}
+
+TEST_P(TokenizerGolden, ChatTemplatesRenderTextAndIdsExactly) {
+  const std::string dir = tokenizers_dir() + "/" + GetParam();
+  const Tokenizer tok = Tokenizer::from_file(dir + "/tokenizer.json");
+  std::ifstream cfg_in(dir + "/tokenizer_config.json");
+  const auto cfg = nlohmann::ordered_json::parse(cfg_in);
+  std::ifstream in(dir + "/chat_cases.jsonl");
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    const auto c = nlohmann::ordered_json::parse(line);
+    const std::string tmpl = c.contains("chat_template") ? c["chat_template"].get<std::string>()
+                                                         : cfg["chat_template"].get<std::string>();
+    const ChatFamily family = detect_chat_family(tmpl);
+    ChatOptions o;
+    o.add_generation_prompt = c["add_generation_prompt"];
+    const auto& kw = c["kwargs"];
+    if (kw.contains("enable_thinking")) o.enable_thinking = kw["enable_thinking"].get<bool>();
+    if (kw.contains("tools")) o.tools = kw["tools"];
+    if (kw.contains("bos_token") && kw["bos_token"].is_string()) o.bos_token = kw["bos_token"];
+    if (kw.contains("eos_token") && kw["eos_token"].is_string()) o.eos_token = kw["eos_token"];
+    const std::string rendered = render_chat(family, messages_from_json(c["messages"]), o);
+    EXPECT_EQ(rendered, c["rendered"].get<std::string>()) << GetParam() << " " << c["name"];
+    EXPECT_EQ(tok.encode(rendered, false), c["ids"].get<std::vector<int32_t>>()) << GetParam() << " " << c["name"];
+    ++n;
+  }
+  EXPECT_GE(n, 3);
 }
 
 INSTANTIATE_TEST_SUITE_P(Tokenizers, TokenizerGolden,
