@@ -17,7 +17,7 @@ namespace seer {
 struct ModelConfig {
   std::string path;                     ///< HF checkpoint directory of the policy (config.json + safetensors).
   std::string reference_path;           ///< Frozen reference model; "" = same as `path`.
-  std::string chat_template = "auto";   ///< auto (from tokenizer_config.json) | chatml | llama3 | llama2 | vicuna
+  std::string chat_template = "auto";   ///< auto (from tokenizer_config.json) | chatml | qwen3 | qwen2vl | llama3 | llama2 | llava | vicuna
   std::string system_prompt;            ///< Prepended as a system turn when non-empty.
   std::string assistant_prefill;        ///< Text the assistant turn starts with (e.g. "<think>\n").
   bool freeze_vision_tower = true;      ///< The vision tower gets no gradient (LLaVA recipe).
@@ -36,6 +36,13 @@ struct DataConfig {
   std::string on_bad_row = "fail";      ///< fail | skip (skipped rows are counted and logged).
   bool shuffle = true;                  ///< Shuffle once per epoch with the run seed.
   int64_t max_prompt_tokens = 1024;     ///< Longer prompts are a bad row.
+};
+
+/// `image`: decoding of dataset images.
+struct ImageConfig {
+  std::string alpha = "white";          ///< white: composite transparency over white | drop: ignore alpha (PIL convert("RGB"))
+  int64_t max_pixels = 64 << 20;        ///< larger images are a per-file error
+  int64_t max_file_bytes = 64 << 20;
 };
 
 /// `rollout`: sampling of G completions per prompt by the rollout workers.
@@ -137,6 +144,7 @@ struct ExperimentConfig {
   std::string log_level = "info";       ///< trace | debug | info | warn | error
   ModelConfig model;
   DataConfig data;
+  ImageConfig image;
   RolloutConfig rollout;
   RewardConfig reward;
   AlgorithmConfig algorithm;

@@ -22,8 +22,8 @@ ConfigSchema::ConfigSchema(ExperimentConfig& c) {
   SchemaBuilder model(*this, "model");
   model.text("path", &c.model.path, "Hugging Face checkpoint directory of the policy");
   model.text("reference_path", &c.model.reference_path, "frozen reference model (\"\" = model.path)");
-  model.choice("chat_template", &c.model.chat_template, {"auto", "chatml", "llama3", "llama2", "vicuna"},
-               "chat template family");
+  model.choice("chat_template", &c.model.chat_template,
+               {"auto", "chatml", "qwen3", "qwen2vl", "llama3", "llama2", "llava", "vicuna"}, "chat template family");
   model.text("system_prompt", &c.model.system_prompt, "system turn (\"\" = none)");
   model.text("assistant_prefill", &c.model.assistant_prefill, "text the assistant turn starts with");
   model.flag("freeze_vision_tower", &c.model.freeze_vision_tower, "no gradient into the vision tower");
@@ -40,6 +40,11 @@ ConfigSchema::ConfigSchema(ExperimentConfig& c) {
   data.choice("on_bad_row", &c.data.on_bad_row, {"fail", "skip"}, "what a bad row does");
   data.flag("shuffle", &c.data.shuffle, "shuffle rows each epoch");
   data.integer("max_prompt_tokens", &c.data.max_prompt_tokens, Range::at_least(1), "longest prompt, in tokens");
+
+  SchemaBuilder image(*this, "image");
+  image.choice("alpha", &c.image.alpha, {"white", "drop"}, "transparency: composite over white, or drop it");
+  image.integer("max_pixels", &c.image.max_pixels, Range::at_least(1), "largest decoded image, pixels");
+  image.integer("max_file_bytes", &c.image.max_file_bytes, Range::at_least(1), "largest image file, bytes");
 
   SchemaBuilder rollout(*this, "rollout");
   rollout.integer("workers", &c.rollout.workers, Range::at_least(1), "rollout worker processes started by seer run");
