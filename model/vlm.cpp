@@ -56,6 +56,15 @@ struct Vlm::Impl {
 };
 
 Vlm::Vlm(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+std::unique_ptr<Vlm> Vlm::finish(std::unique_ptr<Impl> impl, const LoadOptions& options) {
+  impl->device = torch::Device(options.device);
+  impl->module->to(impl->device, options.dtype);
+  impl->freeze_vision = options.freeze_vision_tower;
+  auto vlm = std::unique_ptr<Vlm>(new Vlm(std::move(impl)));
+  vlm->set_train(false);  // inference mode until a learner asks; also sets which parameters take gradients
+  return vlm;
+}
 Vlm::~Vlm() = default;
 
 std::unique_ptr<Vlm> Vlm::create(const VlmConfig& config, uint64_t seed, const LoadOptions& options) {
@@ -77,12 +86,7 @@ std::unique_ptr<Vlm> Vlm::create(const VlmConfig& config, uint64_t seed, const L
       }
     }
   }
-  impl->device = torch::Device(options.device);
-  impl->module->to(impl->device, options.dtype);
-  impl->freeze_vision = options.freeze_vision_tower;
-  auto vlm = std::unique_ptr<Vlm>(new Vlm(std::move(impl)));
-  vlm->set_train(false);
-  return vlm;
+  return finish(std::move(impl), options);
 }
 
 std::unique_ptr<Vlm> Vlm::load(const std::string& dir, const LoadOptions& options) {
@@ -110,12 +114,7 @@ std::unique_ptr<Vlm> Vlm::load(const std::string& dir, const LoadOptions& option
   if (!extra.empty()) {
     spdlog::warn("{}: {} tensors not used by seer's model (e.g. '{}')", dir, extra.size(), extra.front());
   }
-  impl->device = torch::Device(options.device);
-  impl->module->to(impl->device, options.dtype);
-  impl->freeze_vision = options.freeze_vision_tower;
-  auto vlm = std::unique_ptr<Vlm>(new Vlm(std::move(impl)));
-  vlm->set_train(false);
-  return vlm;
+  return finish(std::move(impl), options);
 }
 
 const VlmConfig& Vlm::config() const { return impl_->config; }

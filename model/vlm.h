@@ -100,6 +100,8 @@ class Vlm {
  private:
   struct Impl;
   explicit Vlm(std::unique_ptr<Impl> impl);
+  /// Moves the module to the device and dtype of `options` and sets the freeze flags.
+  static std::unique_ptr<Vlm> finish(std::unique_ptr<Impl> impl, const LoadOptions& options);
   std::unique_ptr<Impl> impl_;
 };
 
