@@ -119,18 +119,27 @@ TEST(RewardService, ShutdownLetsInFlightRequestsFinish) {
   ServerOptions o;
   o.threads = 1;
   auto server = std::make_unique<RewardServer>(o);
-  // Enough work to be in flight when shutdown starts: many samples with free-variable math.
-  std::vector<Sample> samples(3000);
+  // Enough work to be in flight when shutdown starts: many samples with free-variable math (~0.5 s).
+  std::vector<Sample> samples(20000);
   for (auto& s : samples) {
     s.completion = "<think>t</think><answer>(x+1)^3 - (y-2)^2</answer>";
     s.gold = "x^3 + 3x^2 + 3x + 1 - y^2 + 4y - 4";
   }
   RewardClient client(client_for(*server));
+  ASSERT_EQ(client.score({samples[0]}).size(), 1u);  // the channel is connected before the big request
   std::vector<Score> scores;
-  std::thread request([&] { scores = client.score(samples); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  server->shutdown(30.0);
+  std::string error;
+  std::thread request([&] {
+    try {
+      scores = client.score(samples);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  server->shutdown(60.0);
   request.join();
+  ASSERT_TRUE(error.empty()) << error;
   ASSERT_EQ(scores.size(), samples.size());
   for (const auto& s : scores) EXPECT_EQ(s.total, 1.0);
 }
