@@ -1,0 +1,103 @@
+// Data parallelism: the same loss on 2 ranks (half the batch each, global denominators, SUM all-reduce of
+// bucketed gradients) gives the gradients of 1 rank on the whole batch; a rank with no samples neither
+// hangs nor diverges. Runs with threads as ranks (unit) and, as `data_parallel_mpi_tests`, under mpirun.
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "trainer/communicator.h"
+#include "trainer/grad_sync.h"
+#include "trainer/policy_loss.h"
+
+namespace seer::trainer {
+namespace {
+
+/// A small differentiable "policy": token log-probs = log_softmax(x · W)[target] per token.
+struct Toy {
+  torch::Tensor w1, w2;  // parameters (D, V) and (V)
+  /// Fixed weights computed from their index: no global RNG, so ranks running as threads agree.
+  Toy() {
+    w1 = (torch::arange(8 * 16, torch::kDouble).view({8, 16}) * 0.37).sin().requires_grad_(true);
+    w2 = (torch::arange(16, torch::kDouble) * 0.11).cos().requires_grad_(true);
+  }
+  std::vector<torch::Tensor> params() const { return {w1, w2}; }
+  /// x (B, T, 8), targets (B, T) -> logp (B, T)
+  torch::Tensor logp(const torch::Tensor& x, const torch::Tensor& targets) const {
+    return torch::log_softmax(torch::matmul(x, w1) + w2, -1).gather(-1, targets.unsqueeze(-1)).squeeze(-1);
+  }
+};
+
+struct Batch {
+  torch::Tensor x, targets, logp_old, adv, mask;
+  Batch slice(int64_t from, int64_t n) const {
+    return {x.narrow(0, from, n), targets.narrow(0, from, n), logp_old.narrow(0, from, n), adv.narrow(0, from, n),
+            mask.narrow(0, from, n)};
+  }
+};
+
+Batch make_batch() {
+  torch::manual_seed(3);
+  const int64_t B = 6, T = 5;
+  Batch b{torch::randn({B, T, 8}, torch::kDouble), torch::randint(0, 16, {B, T}), torch::randn({B, T}, torch::kDouble) - 2.5,
+          torch::randn({B}, torch::kDouble), torch::rand({B, T}) > 0.3};
+  b.mask[1].fill_(false);  // a fully masked sequence
+  return b;
+}
+
+/// Loss of `part` normalised by the global denominator, backward, bucketed all-reduce; returns the gradients.
+std::vector<torch::Tensor> step(const Batch& part, double global_denominator, Communicator& comm) {
+  Toy model;
+  ClipLossOptions o;
+  o.eps_high = 0.28;
+  if (part.x.size(0) > 0) {
+    const auto token_loss = clipped_token_loss(model.logp(part.x, part.targets), part.logp_old, part.adv, part.mask, o);
+    aggregate(token_loss, part.mask, Aggregation::kTokenMean, 1.0, global_denominator).backward();
+  }
+  all_reduce_gradients(model.params(), comm, /*bucket_bytes=*/256);  // tiny buckets: several collectives
+  clip_grad_norm(model.params(), 0.0);
+  return {model.w1.grad().clone(), model.w2.grad().clone()};
+}
+
+void expect_close(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
+  for (size_t i = 0; i < a.size(); ++i) {
+    const double rel = (a[i] - b[i]).norm().item<double>() / b[i].norm().item<double>();
+    EXPECT_LT(rel, 1e-12) << "parameter " << i;
+  }
+}
+
+TEST(DataParallel, TwoThreadRanksEqualOneRankOnTheWholeBatch) {
+  const Batch batch = make_batch();
+  const double denom = aggregation_denominator(batch.mask, Aggregation::kTokenMean);
+  auto single = make_single_communicator();
+  const auto reference = step(batch, denom, *single);
+  auto comms = make_thread_communicators(2);
+  std::vector<std::vector<torch::Tensor>> grads(2);
+  std::vector<std::thread> ranks;
+  for (int r = 0; r < 2; ++r) {
+    ranks.emplace_back([&, r] { grads[static_cast<size_t>(r)] = step(batch.slice(r * 3, 3), denom, *comms[static_cast<size_t>(r)]); });
+  }
+  for (auto& t : ranks) t.join();
+  expect_close(grads[0], reference);
+  expect_close(grads[1], reference);
+}
+
+TEST(DataParallel, RankWithNoSamplesTakesPartAndAddsNothing) {
+  const Batch batch = make_batch();
+  const double denom = aggregation_denominator(batch.mask, Aggregation::kTokenMean);
+  auto single = make_single_communicator();
+  const auto reference = step(batch, denom, *single);
+  auto comms = make_thread_communicators(3);
+  std::vector<std::vector<torch::Tensor>> grads(3);
+  std::vector<std::thread> ranks;
+  for (int r = 0; r < 3; ++r) {
+    // rank 0: 4 sequences, rank 1: 2, rank 2: none.
+    const int64_t from = r == 0 ? 0 : 4, n = r == 0 ? 4 : r == 1 ? 2 : 0;
+    ranks.emplace_back([&, r, from, n] { grads[static_cast<size_t>(r)] = step(batch.slice(from, n), denom, *comms[static_cast<size_t>(r)]); });
+  }
+  for (auto& t : ranks) t.join();
+  for (const auto& g : grads) expect_close(g, reference);
+}
+
+}  // namespace
+}  // namespace seer::trainer

@@ -1,0 +1,38 @@
+// The seam between the learner and its collectives (style: c10d Backend). One implementation per file:
+// MPI for CPU tensors (trainer/mpi_communicator.cpp), threads in one process for tests
+// (trainer/thread_communicator.cpp), and a single-rank one; NCCL comes with the GPU work. All are
+// collective: every rank must make the same calls in the same order, whatever its data.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+
+namespace seer::trainer {
+
+class Communicator {
+ public:
+  virtual ~Communicator() = default;
+  virtual int rank() const = 0;
+  virtual int world_size() const = 0;
+  virtual std::string name() const = 0;
+  /// Sums `tensor` across ranks, in place. Contiguous float32/float64 tensors; a CUDA tensor goes through
+  /// host memory on backends without device support. Throws seer::Error naming the backend on failure.
+  virtual void all_reduce_sum(at::Tensor& tensor) = 0;
+  /// Copies `tensor` from `root` to every rank, in place (same shape and dtype on every rank).
+  virtual void broadcast(at::Tensor& tensor, int root) = 0;
+  virtual void barrier() = 0;
+};
+
+/// World of one: collectives are no-ops.
+std::unique_ptr<Communicator> make_single_communicator();
+
+/// MPI_COMM_WORLD (MPI_Init_thread on first use, finalised at exit). Throws seer::Error when MPI fails.
+std::unique_ptr<Communicator> make_mpi_communicator();
+
+/// `world` communicators for ranks run as threads of this process (tests). Each must be used from its own thread.
+std::vector<std::unique_ptr<Communicator>> make_thread_communicators(int world);
+
+}  // namespace seer::trainer
