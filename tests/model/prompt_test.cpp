@@ -9,6 +9,7 @@
 #include "core/check.h"
 #include "model/presets.h"
 #include "model/prompt.h"
+#include "model/sft_example.h"
 
 namespace seer::model {
 namespace {
@@ -63,6 +64,26 @@ TEST_F(PromptTest, OverLongPromptIsRefusedNamingTheSample) {
 
 TEST_F(PromptTest, ImageTokenInsideTheQuestionIsAnError) {
   EXPECT_THROW(build_prompt(*tok_, spec_, "look <image> here", true, "row 2"), Error);
+}
+
+TEST_F(PromptTest, SftTargetsAreTheAssistantTurnsOnly) {
+  const std::vector<ChatMessage> conv = {
+      {"user", {{ChatPart::kImage, ""}, {ChatPart::kText, "Which digit?"}}, {}, {}},
+      {"assistant", {{ChatPart::kText, "<think>round</think><answer>0</answer>"}}, {}, {}},
+      {"user", {{ChatPart::kText, "Sure?"}}, {}, {}},
+      {"assistant", {{ChatPart::kText, "yes"}}, {}, {}}};
+  const SftExample ex = build_sft_example(*tok_, spec_, conv, "row 3");
+  ASSERT_EQ(ex.ids.size(), ex.target.size());
+  // Decode the trained tokens: exactly the two assistant answers with their end-of-turn text.
+  std::vector<int32_t> trained;
+  for (size_t i = 0; i < ex.ids.size(); ++i) {
+    if (ex.target[i]) trained.push_back(ex.ids[i]);
+  }
+  EXPECT_EQ(tok_->decode(trained), "<think>round</think><answer>0</answer><|im_end|>\nyes<|im_end|>\n");
+  int images = 0;
+  for (int32_t id : ex.ids) images += id == spec_.image_token_id;
+  EXPECT_EQ(images, 16);
+  EXPECT_THROW(build_sft_example(*tok_, spec_, {conv[0]}, "row 4"), Error);  // nothing to train on
 }
 
 }  // namespace
