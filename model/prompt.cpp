@@ -4,6 +4,23 @@
 
 namespace seer::model {
 
+std::vector<int32_t> expand_image_placeholders(const std::vector<int32_t>& ids, int32_t image_token_id, int64_t features,
+                                               int* images) {
+  std::vector<int32_t> out;
+  out.reserve(ids.size());
+  int count = 0;
+  for (int32_t id : ids) {
+    if (id == image_token_id) {
+      ++count;
+      out.insert(out.end(), static_cast<size_t>(features), id);
+    } else {
+      out.push_back(id);
+    }
+  }
+  if (images != nullptr) *images = count;
+  return out;
+}
+
 PromptTokens build_prompt(const Tokenizer& tokenizer, const PromptSpec& spec, const std::string& question,
                           bool with_image, const std::string& sample) {
   std::vector<ChatMessage> messages;
@@ -19,16 +36,8 @@ PromptTokens build_prompt(const Tokenizer& tokenizer, const PromptSpec& spec, co
   PromptTokens out;
   out.prefill = spec.assistant_prefill;
   out.text = render_chat(spec.family, messages, options) + spec.assistant_prefill;
-  const std::vector<int32_t> ids = tokenizer.encode(out.text, false);
   int images = 0;
-  for (int32_t id : ids) {
-    if (id == spec.image_token_id) {
-      ++images;
-      out.ids.insert(out.ids.end(), static_cast<size_t>(spec.image_features), id);
-    } else {
-      out.ids.push_back(id);
-    }
-  }
+  out.ids = expand_image_placeholders(tokenizer.encode(out.text, false), spec.image_token_id, spec.image_features, &images);
   SEER_CHECK(images == (with_image ? 1 : 0),
              "{}: the rendered prompt holds {} image placeholder tokens (id {}) for {} image(s); does the question "
              "itself contain an image token?", sample, images, spec.image_token_id, with_image ? 1 : 0);

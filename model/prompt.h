@@ -29,6 +29,10 @@ struct PromptTokens {
   std::string prefill;       ///< the assistant prefill included at the end
 };
 
+/// `ids` with every `image_token_id` repeated `features` times; `images` (if given) counts the placeholders.
+std::vector<int32_t> expand_image_placeholders(const std::vector<int32_t>& ids, int32_t image_token_id, int64_t features,
+                                               int* images = nullptr);
+
 /// Renders and tokenizes one question (with one image when `with_image`). Throws seer::Error naming
 /// `sample` when the prompt is longer than spec.max_prompt_tokens, or when the rendered prompt does not hold
 /// exactly one placeholder token per image.

@@ -7,12 +7,7 @@ namespace {
 
 /// Tokens of `text` with image placeholders expanded.
 std::vector<int32_t> tokens_of(const Tokenizer& tok, const PromptSpec& spec, const std::string& text) {
-  std::vector<int32_t> out;
-  for (int32_t id : tok.encode(text, false)) {
-    if (id == spec.image_token_id) out.insert(out.end(), static_cast<size_t>(spec.image_features), id);
-    else out.push_back(id);
-  }
-  return out;
+  return expand_image_placeholders(tok.encode(text, false), spec.image_token_id, spec.image_features);
 }
 
 }  // namespace
