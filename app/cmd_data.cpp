@@ -44,7 +44,10 @@ void add_data_command(CLI::App& app, Invocation& inv) {
     o.question_field = cfg.data.question_field;
     o.answer_field = cfg.data.answer_field;
     o.default_answer_type = cfg.data.answer_type;
-    const dataset::CheckReport r = dataset::check_dataset(args->file, o);
+    model::DecodeLimits limits;
+    limits.max_pixels = cfg.image.max_pixels;
+    limits.max_file_bytes = cfg.image.max_file_bytes;
+    const dataset::CheckReport r = dataset::check_dataset(args->file, o, limits);
     int shown = 0;
     for (const auto& p : r.problems) {
       if (shown++ < args->max_problems) std::fprintf(stderr, "%s\n", p.c_str());

@@ -9,23 +9,23 @@
 
 namespace seer::dataset {
 
-std::string image_problem(const std::string& path) {
+std::string image_problem(const std::string& path, const model::DecodeLimits& limits) {
   try {
-    (void)model::decode_image_file(path);  // the same decoder training uses: what passes here, trains
+    (void)model::decode_image_file(path, model::AlphaMode::kWhite, limits);  // the same decoder training uses: what passes here, trains
     return "";
   } catch (const Error& e) {
     return std::string("image ") + e.what();
   }
 }
 
-CheckReport check_dataset(const std::string& path, const ReadOptions& options) {
+CheckReport check_dataset(const std::string& path, const ReadOptions& options, const model::DecodeLimits& limits) {
   const Dataset d = read_jsonl_all(path, options);
   CheckReport r;
   std::vector<std::pair<int, std::string>> problems;
   for (const auto& b : d.bad) problems.emplace_back(b.line, b.message);
   for (const Row& row : d.rows) {
     const std::string where = path + ":" + std::to_string(row.line) + ": ";
-    std::string why = row.image.empty() ? "" : image_problem(row.image);
+    std::string why = row.image.empty() ? "" : image_problem(row.image, limits);
     std::string type = "conversation";
     if (why.empty() && !row.is_conversation()) {
       reward::Sample s;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "dataset/jsonl_reader.h"
+#include "model/image_decode.h"
 
 namespace seer::dataset {
 
@@ -21,9 +22,11 @@ struct CheckReport {
 /// Reads `path` and checks every row: JSON and fields, image path inside the root, image present and
 /// readable (header decoded), gold answer parseable for its type. Never throws for a bad row; throws
 /// seer::Error only when the file itself cannot be read.
-CheckReport check_dataset(const std::string& path, const ReadOptions& options);
+CheckReport check_dataset(const std::string& path, const ReadOptions& options,
+                          const model::DecodeLimits& limits = {});
 
-/// Whether the file at `path` is an image the decoder can read (JPEG, PNG, BMP, GIF, ...): "" or the reason.
-std::string image_problem(const std::string& path);
+/// Whether the file at `path` is an image the decoder can read within `limits` (JPEG, PNG, BMP, GIF, ...):
+/// "" or the reason.
+std::string image_problem(const std::string& path, const model::DecodeLimits& limits = {});
 
 }  // namespace seer::dataset

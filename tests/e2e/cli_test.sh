@@ -95,6 +95,12 @@ status=$?
 if [ $status -eq 1 ] && grep -qF "train.jsonl:7: missing field 'solution'" "$tmp/out"; then ok "data check bad row"
 else bad "data check bad row (exit $status)"; cat "$tmp/out"; fi
 
+# data check applies the config's image limits.
+"$seer" data check "$tmp/shapes/test.jsonl" --set image.max_pixels=100 >"$tmp/out" 2>&1
+status=$?
+if [ $status -eq 1 ] && grep -q "over the 100 pixel limit" "$tmp/out"; then ok "data check image limit"
+else bad "data check image limit (exit $status)"; cat "$tmp/out"; fi
+
 # version prints the libraries.
 if "$seer" version >"$tmp/out" 2>&1 && grep -q '^seer ' "$tmp/out" && grep -q '^LibTorch ' "$tmp/out"; then
   ok "version"; else bad "version"; cat "$tmp/out"; fi
