@@ -31,7 +31,9 @@ class Golden : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     dir_ = golden_dir() + "/" + GetParam();
-    ASSERT_TRUE(std::filesystem::exists(dir_ + "/config.json")) << dir_;
+    ASSERT_TRUE(std::filesystem::exists(dir_ + "/config.json"))
+        << "golden model not found at " << dir_ << " (set SEER_GOLDEN_DIR to the folder holding "
+        << "llava-clip-llama/ and llava-siglip-qwen2/, default ../shared/golden)";
     model_ = Vlm::load(dir_);
     cases_ = std::make_unique<SafetensorsFile>(dir_ + "/cases.safetensors");
   }
