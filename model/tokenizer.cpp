@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <climits>
-#include <map>
 #include <mutex>
 #include <unordered_map>
 

@@ -66,37 +66,27 @@ void expect_close(const std::vector<torch::Tensor>& a, const std::vector<torch::
   }
 }
 
-TEST(DataParallel, TwoThreadRanksEqualOneRankOnTheWholeBatch) {
+/// Runs one rank per (first sequence, count) split as threads and checks every rank ends with the
+/// gradients of a single rank on the whole batch.
+void expect_ranks_match_single(const std::vector<std::pair<int64_t, int64_t>>& splits) {
   const Batch batch = make_batch();
   const double denom = aggregation_denominator(batch.mask, Aggregation::kTokenMean);
   auto single = make_single_communicator();
   const auto reference = step(batch, denom, *single);
-  auto comms = make_thread_communicators(2);
-  std::vector<std::vector<torch::Tensor>> grads(2);
+  auto comms = make_thread_communicators(static_cast<int>(splits.size()));
+  std::vector<std::vector<torch::Tensor>> grads(splits.size());
   std::vector<std::thread> ranks;
-  for (int r = 0; r < 2; ++r) {
-    ranks.emplace_back([&, r] { grads[static_cast<size_t>(r)] = step(batch.slice(r * 3, 3), denom, *comms[static_cast<size_t>(r)]); });
-  }
-  for (auto& t : ranks) t.join();
-  expect_close(grads[0], reference);
-  expect_close(grads[1], reference);
-}
-
-TEST(DataParallel, RankWithNoSamplesTakesPartAndAddsNothing) {
-  const Batch batch = make_batch();
-  const double denom = aggregation_denominator(batch.mask, Aggregation::kTokenMean);
-  auto single = make_single_communicator();
-  const auto reference = step(batch, denom, *single);
-  auto comms = make_thread_communicators(3);
-  std::vector<std::vector<torch::Tensor>> grads(3);
-  std::vector<std::thread> ranks;
-  for (int r = 0; r < 3; ++r) {
-    // rank 0: 4 sequences, rank 1: 2, rank 2: none.
-    const int64_t from = r == 0 ? 0 : 4, n = r == 0 ? 4 : r == 1 ? 2 : 0;
-    ranks.emplace_back([&, r, from, n] { grads[static_cast<size_t>(r)] = step(batch.slice(from, n), denom, *comms[static_cast<size_t>(r)]); });
+  for (size_t r = 0; r < splits.size(); ++r) {
+    ranks.emplace_back([&, r] { grads[r] = step(batch.slice(splits[r].first, splits[r].second), denom, *comms[r]); });
   }
   for (auto& t : ranks) t.join();
   for (const auto& g : grads) expect_close(g, reference);
+}
+
+TEST(DataParallel, TwoThreadRanksEqualOneRankOnTheWholeBatch) { expect_ranks_match_single({{0, 3}, {3, 3}}); }
+
+TEST(DataParallel, RankWithNoSamplesTakesPartAndAddsNothing) {
+  expect_ranks_match_single({{0, 4}, {4, 2}, {4, 0}});  // rank 2 holds no sequence
 }
 
 }  // namespace
