@@ -50,3 +50,4 @@ if(SEER_NCCL STREQUAL "ON" AND NOT SEER_WITH_NCCL)
   message(FATAL_ERROR "SEER_NCCL=ON but NCCL was not found (needs CUDA LibTorch and nccl.h/libnccl; "
                       "set NCCL_HOME) — use SEER_NCCL=AUTO to build without it.")
 endif()
+find_package(ZLIB REQUIRED)           # gzip sources (datasets) and CRC-32 (checkpoint manifests)

@@ -156,11 +156,23 @@ VisionTrace Vlm::trace_vision(const at::Tensor& pixel_values, bool all_layers) {
     selected = selected.narrow(1, 1, selected.size(1) - 1);
   }
   trace.selected = selected;
-  trace.features = impl_->module->linear_2(activation(c.projector_hidden_act, impl_->module->linear_1(selected)));
+  trace.features = project(selected);
   return trace;
 }
 
 at::Tensor Vlm::image_features(const at::Tensor& pixel_values) { return trace_vision(pixel_values).features; }
+
+at::Tensor Vlm::vision_features(const at::Tensor& pixel_values) {
+  torch::AutoGradMode mode(false);
+  return trace_vision(pixel_values).selected.detach();
+}
+
+at::Tensor Vlm::project(const at::Tensor& selected) {
+  const VlmConfig& c = impl_->config;
+  return impl_->module->linear_2(activation(c.projector_hidden_act, impl_->module->linear_1(selected.to(impl_->device))));
+}
+
+bool Vlm::vision_frozen() const { return impl_->freeze_vision; }
 
 at::Tensor Vlm::embed(const at::Tensor& ids, const at::Tensor& features) {
   auto ids_dev = ids.to(impl_->device);

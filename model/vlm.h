@@ -60,6 +60,13 @@ class Vlm {
   /// One vision pass + projector: pixel_values (N, 3, S, S) float -> image features (N, F, D).
   /// Increments vision_passes(). Throws seer::Error for a text-only model or a wrong image size.
   at::Tensor image_features(const at::Tensor& pixel_values);
+  /// The vision tower's selected features without the projector: (N, F, D_v), no gradient. With a frozen
+  /// vision tower this is what a learner step computes once per prompt and reuses for the old, reference and
+  /// current passes (project() is then applied by each model). Increments vision_passes().
+  at::Tensor vision_features(const at::Tensor& pixel_values);
+  /// The projector: selected vision features (N, F, D_v) -> image features (N, F, D). Differentiable.
+  at::Tensor project(const at::Tensor& selected);
+  bool vision_frozen() const;
   /// Same pass, keeping the hidden states (all L+1 of them with `all_layers`; otherwise the pass stops
   /// at the feature layer, as image_features does).
   VisionTrace trace_vision(const at::Tensor& pixel_values, bool all_layers = false);

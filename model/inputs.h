@@ -1,0 +1,65 @@
+// Everything that turns a dataset row into model inputs for one model folder: its tokenizer
+// (tokenizer.json), chat family and special tokens (tokenizer_config.json, or `model.chat_template`),
+// image processor (preprocessor_config.json) and the prompt settings of the config. Used the same way by
+// the learner (SFT examples, GRPO prompts), the rollout workers and evaluation, so all of them feed the
+// model identical tokens and pixels.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+
+#include "model/hf_config.h"
+#include "model/image_decode.h"
+#include "model/image_processor.h"
+#include "model/prompt.h"
+#include "model/sft_example.h"
+#include "model/tokenizer.h"
+
+namespace seer::model {
+
+struct InputOptions {
+  std::string chat_template = "auto";  ///< model.chat_template: auto (from tokenizer_config.json) or a family name
+  std::string system_prompt;
+  std::string assistant_prefill;
+  int64_t max_prompt_tokens = 1024;
+  AlphaMode alpha = AlphaMode::kWhite;
+  DecodeLimits limits;
+};
+
+class ModelInputs {
+ public:
+  /// Reads the tokenizer, tokenizer_config.json and (for a VLM) preprocessor_config.json of `model_dir`.
+  /// Throws seer::Error naming the file and field that is missing or unsupported.
+  static ModelInputs load(const std::string& model_dir, const VlmConfig& config, const InputOptions& options);
+
+  const Tokenizer& tokenizer() const { return tokenizer_; }
+  const PromptSpec& spec() const { return spec_; }
+  /// Token ids that end a completion: the model's EOS ids (config/generation_config) and the chat family's
+  /// end-of-turn token when the tokenizer has it.
+  const std::vector<int64_t>& stop_ids() const { return stop_ids_; }
+  int64_t pad_id() const { return pad_id_; }
+
+  /// The question of an RL row as a prompt (with one image when `image_path` is not empty). Throws
+  /// seer::Error naming `sample` (over-long prompt, stray image tokens).
+  PromptTokens prompt(const std::string& question, bool with_image, const std::string& sample) const;
+  /// An SFT conversation (roles user/assistant; "<image>" in a user turn marks the image) as an example
+  /// with assistant-only targets. Throws seer::Error naming `sample`.
+  SftExample sft_example(const std::vector<std::pair<std::string, std::string>>& turns, const std::string& sample) const;
+  /// Decoded and preprocessed image: (1, 3, S, S) float32 on the CPU. Throws seer::Error naming `path`.
+  at::Tensor pixel_values(const std::string& path) const;
+
+ private:
+  ModelInputs(Tokenizer tokenizer) : tokenizer_(std::move(tokenizer)) {}
+  Tokenizer tokenizer_;
+  PromptSpec spec_;
+  ProcessorConfig processor_;
+  bool has_vision_ = false;
+  InputOptions options_;
+  std::vector<int64_t> stop_ids_;
+  int64_t pad_id_ = 0;
+};
+
+}  // namespace seer::model

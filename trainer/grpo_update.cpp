@@ -1,0 +1,261 @@
+#include "trainer/grpo_update.h"
+
+#include <chrono>
+#include <cmath>
+
+#include <torch/torch.h>
+
+#include "core/check.h"
+#include "model/vlm.h"
+#include "trainer/grad_sync.h"
+#include "trainer/optimizer.h"
+#include "trainer/sequence_batch.h"
+
+namespace seer::trainer {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+/// Per-sequence data that sits next to the token sequences.
+struct Flat {
+  std::vector<Sequence> sequences;
+  std::vector<double> advantages;
+  std::vector<const std::vector<float>*> rollout_logprobs;
+  std::vector<at::Tensor> pixel_values;  ///< one per image index
+};
+
+Flat flatten(const std::vector<Group>& groups) {
+  Flat f;
+  for (const Group& g : groups) {
+    int64_t image = -1;
+    if (g.pixel_values.defined()) {
+      image = static_cast<int64_t>(f.pixel_values.size());
+      f.pixel_values.push_back(g.pixel_values);
+    }
+    for (const Completion& c : g.completions) {
+      if (!c.reward.has_value() || c.tokens.empty()) continue;  // unscorable: never trained on
+      SEER_CHECK(c.rollout_logprobs.empty() || c.rollout_logprobs.size() == c.tokens.size(),
+                 "group {}: {} rollout log-probs for {} tokens", g.prompt_id, c.rollout_logprobs.size(), c.tokens.size());
+      Sequence s;
+      s.ids = g.prompt;
+      s.ids.insert(s.ids.end(), c.tokens.begin(), c.tokens.end());
+      s.target.assign(g.prompt.size(), 0);
+      s.target.resize(s.ids.size(), 1);
+      s.image = image;
+      f.sequences.push_back(std::move(s));
+      f.advantages.push_back(c.advantage);
+      f.rollout_logprobs.push_back(&c.rollout_logprobs);
+    }
+  }
+  return f;
+}
+
+/// Values laid out on the target positions of a micro-batch, row by row in order; `fill` elsewhere.
+at::Tensor on_targets(const at::Tensor& target, const std::vector<const std::vector<float>*>& rows, size_t begin) {
+  at::Tensor out = at::zeros(target.sizes(), at::kFloat);
+  auto tgt = target.accessor<bool, 2>();
+  auto o = out.accessor<float, 2>();
+  for (int64_t b = 0; b < target.size(0); ++b) {
+    const auto* values = rows[begin + static_cast<size_t>(b)];
+    size_t k = 0;
+    for (int64_t t = 0; t < target.size(1); ++t) {
+      if (tgt[b][t] && k < values->size()) o[b][t] = (*values)[k++];
+    }
+  }
+  return out;
+}
+
+at::Tensor features_for(model::Vlm& model, const MicroBatch& mb) {
+  return mb.images.defined() ? model.project(mb.images) : at::Tensor();
+}
+
+}  // namespace
+
+void assign_advantages(std::vector<Group>& groups, const AdvantageOptions& options) {
+  std::vector<std::string> ids;
+  std::vector<std::optional<double>> rewards;
+  for (const Group& g : groups) {
+    for (const Completion& c : g.completions) {
+      ids.push_back(g.prompt_id);
+      rewards.push_back(c.reward);
+    }
+  }
+  const auto adv = compute_advantages(ids, rewards, options);
+  size_t i = 0;
+  for (Group& g : groups) {
+    for (Completion& c : g.completions) c.advantage = adv[i++];
+  }
+}
+
+bool rewards_all_equal(const Group& group) {
+  std::optional<double> first;
+  for (const Completion& c : group.completions) {
+    if (!c.reward) continue;
+    if (!first) first = c.reward;
+    else if (*c.reward != *first) return false;
+  }
+  return true;
+}
+
+PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW& optimizer, Communicator& comm,
+                                const std::vector<Group>& local, const PolicyUpdateOptions& o) {
+  SEER_CHECK(o.ppo_epochs >= 1 && o.mini_batches >= 1 && o.micro_batch_size >= 1,
+             "policy_update: ppo_epochs, mini_batches and micro_batch_size must be >= 1");
+  const bool use_ref = o.clip.beta != 0.0;
+  SEER_CHECK(!use_ref || reference != nullptr, "policy_update: kl_coef = {} needs a reference model", o.clip.beta);
+  PolicyUpdateStats st;
+  Flat f = flatten(local);
+  const size_t n = f.sequences.size();
+  const bool frozen = policy.vision_frozen();
+  auto pixels_of = [&](size_t begin, size_t end) {
+    std::vector<at::Tensor> px;
+    for (size_t i = begin; i < end; ++i) {
+      if (f.sequences[i].image >= 0) px.push_back(f.pixel_values[static_cast<size_t>(f.sequences[i].image)]);
+    }
+    return px.empty() ? at::Tensor() : at::cat(px, 0);
+  };
+
+  // Vision tower once per image for the whole step (frozen tower: no gradient, same for every pass).
+  std::vector<at::Tensor> vision(f.pixel_values.size());
+  for (size_t i = 0; i < vision.size(); ++i) vision[i] = policy.vision_features(f.pixel_values[i]);
+
+  // Micro-batches inside mini-batches: mini-batch m holds sequences [cut[m], cut[m+1]).
+  std::vector<size_t> cut(static_cast<size_t>(o.mini_batches) + 1);
+  for (int64_t m = 0; m <= o.mini_batches; ++m) cut[static_cast<size_t>(m)] = n * static_cast<size_t>(m) / static_cast<size_t>(o.mini_batches);
+  struct Micro { size_t begin, end; int64_t mini; MicroBatch batch; at::Tensor old, ref, rollout; };
+  std::vector<Micro> micro;
+  for (int64_t m = 0; m < o.mini_batches; ++m) {
+    for (size_t b = cut[static_cast<size_t>(m)]; b < cut[static_cast<size_t>(m) + 1]; b += static_cast<size_t>(o.micro_batch_size)) {
+      const size_t e = std::min(cut[static_cast<size_t>(m) + 1], b + static_cast<size_t>(o.micro_batch_size));
+      Micro mc{b, e, m, collate(f.sequences, b, e, vision, o.pad_id), {}, {}, {}};
+      mc.rollout = on_targets(mc.batch.target, f.rollout_logprobs, b);
+      micro.push_back(std::move(mc));
+    }
+  }
+
+  // Global denominators per mini-batch and global counts, one collective.
+  at::Tensor counts = at::zeros({o.mini_batches + 2}, at::kDouble);
+  for (const Micro& mc : micro) {
+    counts[mc.mini] += aggregation_denominator(mc.batch.target, o.aggregation);
+  }
+  counts[o.mini_batches] = static_cast<double>(count_targets(f.sequences));
+  counts[o.mini_batches + 1] = static_cast<double>(n);
+  comm.all_reduce_sum(counts);
+  st.tokens = counts[o.mini_batches].item<double>();
+  st.sequences = counts[o.mini_batches + 1].item<double>();
+
+  // Old log-probs: with one optimizer step per learner step the policy is unchanged until after the only
+  // backward pass, so the current pass's detached values are the old ones (identical numbers, one pass less).
+  const bool single_pass = o.ppo_epochs * o.mini_batches == 1;
+  auto t0 = Clock::now();
+  if (!single_pass) {
+    torch::NoGradGuard no_grad;
+    for (Micro& mc : micro) {
+      mc.old = policy.token_logprobs(mc.batch.ids, mc.batch.attention, features_for(policy, mc.batch), mc.batch.target,
+                                     o.temperature).logprobs;
+    }
+  }
+  st.seconds_old = since(t0);
+  t0 = Clock::now();
+  if (use_ref) {
+    torch::NoGradGuard no_grad;
+    for (Micro& mc : micro) {
+      at::Tensor feats;
+      if (mc.batch.images.defined()) {
+        if (o.reference_shares_vision) {
+          feats = reference->project(mc.batch.images);
+        } else {
+          feats = reference->image_features(pixels_of(mc.begin, mc.end));
+        }
+      }
+      mc.ref = reference->token_logprobs(mc.batch.ids, mc.batch.attention, feats, mc.batch.target, o.temperature).logprobs;
+    }
+  }
+  st.seconds_ref = since(t0);
+
+  // Sums for the reported statistics (this rank), reduced at the end.
+  double loss_sum = 0, kl_sum = 0, ent_sum = 0, clip_sum = 0, mis_sum = 0, mis_n = 0;
+  std::vector<at::Tensor> params;
+  for (const auto& [name, p] : optimizer.params()) params.push_back(p);
+  t0 = Clock::now();
+  double allreduce_seconds = 0, allreduce_bytes = 0;
+  for (int64_t epoch = 0; epoch < o.ppo_epochs; ++epoch) {
+    for (int64_t m = 0; m < o.mini_batches; ++m) {
+      const double denom = counts[m].item<double>();
+      for (Micro& mc : micro) {
+        if (mc.mini != m) continue;
+        const bool first = epoch == 0;
+        // A trainable vision tower runs inside the differentiated pass; a frozen one was run once above.
+        at::Tensor feats = !mc.batch.images.defined() ? at::Tensor()
+                           : frozen                   ? policy.project(mc.batch.images)
+                                                      : policy.image_features(pixels_of(mc.begin, mc.end));
+        auto lp = policy.token_logprobs(mc.batch.ids, mc.batch.attention, feats, mc.batch.target, o.temperature, first);
+        at::Tensor logp = lp.logprobs;
+        at::Tensor old = single_pass ? logp.detach() : mc.old;
+        const at::Tensor& mask = mc.batch.target;
+        at::Tensor adv = at::tensor(std::vector<double>(f.advantages.begin() + static_cast<int64_t>(mc.begin),
+                                                        f.advantages.begin() + static_cast<int64_t>(mc.end)),
+                                    at::kDouble).to(at::kFloat);
+        at::Tensor old_for_ratio = old;
+        if (o.sequence_level_ratio) {
+          // GSPO-token: every token's ratio has the value of the sequence ratio s_i and the gradient
+          // s_i * grad log p_t (Zheng et al. 2025, eq. 13-14).
+          auto diff = at::where(mask, logp.detach() - old, at::zeros_like(logp));
+          auto seq = diff.sum(1) / mask.sum(1).clamp_min(1).to(at::kFloat);  // log s_i
+          old_for_ratio = logp.detach() - seq.unsqueeze(1);
+        }
+        at::Tensor token_loss = clipped_token_loss(logp, old_for_ratio, adv, mask, o.clip, use_ref ? mc.ref : at::Tensor());
+        at::Tensor loss = aggregate(token_loss, mask, o.aggregation, o.norm_len, denom);
+        loss.backward();
+        loss_sum += loss.item<double>();
+        if (first) {
+          torch::NoGradGuard no_grad;
+          auto ratio = (logp.detach() - old_for_ratio).exp();
+          auto a = adv.unsqueeze(1).expand_as(ratio);
+          auto clipped = ((a > 0) & (ratio > 1 + o.clip.eps_high)) | ((a < 0) & (ratio < 1 - o.clip.eps_low));
+          clip_sum += (clipped & mask).sum().item<double>();
+          ent_sum += at::where(mask, lp.entropy, at::zeros_like(lp.entropy)).sum().item<double>();
+          if (use_ref) {
+            auto kl = kl_penalty(logp.detach(), mc.ref, o.clip.kl);
+            kl_sum += at::where(mask, kl, at::zeros_like(kl)).sum().item<double>();
+          }
+          // Rollout-vs-learner mismatch, on tokens that carry a rollout log-prob.
+          bool any_rollout = false;
+          for (size_t i = mc.begin; i < mc.end; ++i) any_rollout |= !f.rollout_logprobs[i]->empty();
+          if (any_rollout) {
+            at::Tensor has = mask.clone();
+            for (size_t i = mc.begin; i < mc.end; ++i) {
+              if (f.rollout_logprobs[i]->empty()) has[static_cast<int64_t>(i - mc.begin)].fill_(false);
+            }
+            mis_sum += at::where(has, (old - mc.rollout).abs(), at::zeros_like(old)).sum().item<double>();
+            mis_n += has.sum().item<double>();
+          }
+        }
+      }
+      auto sync = all_reduce_gradients(params, comm, o.bucket_bytes);
+      allreduce_seconds += sync.seconds;
+      allreduce_bytes += static_cast<double>(sync.bytes);
+      st.allreduce_bus_bandwidth = sync.bus_bandwidth();
+      st.grad_norm = clip_grad_norm(params, o.max_grad_norm);
+      optimizer.step();
+      optimizer.zero_grad();
+      ++st.optimizer_steps;
+    }
+  }
+  st.seconds_update = since(t0);
+  st.seconds_allreduce = allreduce_seconds;
+
+  at::Tensor sums = at::tensor(std::vector<double>{loss_sum, kl_sum, ent_sum, clip_sum, mis_sum, mis_n}, at::kDouble);
+  comm.all_reduce_sum(sums);
+  auto s = sums.accessor<double, 1>();
+  st.loss = s[0] / static_cast<double>(o.ppo_epochs * o.mini_batches);
+  const double tok = std::max(1.0, st.tokens);
+  st.kl = s[1] / tok;
+  st.entropy = s[2] / tok;
+  st.clip_fraction = s[3] / tok;
+  st.logprob_mismatch = s[5] > 0 ? s[4] / s[5] : 0.0;
+  return st;
+}
+
+}  // namespace seer::trainer

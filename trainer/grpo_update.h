@@ -1,0 +1,80 @@
+// The GRPO-family policy update of one learner step on this rank's share of the scored groups
+// (../shared/design/rewards.md sections 5-6): advantages, old log-probs, reference log-probs, then
+// `ppo_epochs` x `mini_batches` optimizer steps of the clipped objective, gradients all-reduced in buckets
+// and clipped by global norm. Every rank makes the same collectives whatever its data (a rank with no
+// groups contributes zeros); loss denominators are global counts, so N ranks on N shares produce the
+// update of one rank on the whole batch.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+
+#include "trainer/advantages.h"
+#include "trainer/communicator.h"
+#include "trainer/policy_loss.h"
+
+namespace seer::model { class Vlm; }
+
+namespace seer::trainer {
+
+class AdamW;
+
+struct Completion {
+  std::vector<int32_t> tokens;          ///< generated ids (the stop token included)
+  std::vector<float> rollout_logprobs;  ///< the rollout's log-prob of each token (empty = unknown)
+  std::optional<double> reward;         ///< total reward; nullopt = unscorable (advantage 0, never trained on)
+  double advantage = 0.0;               ///< set by assign_advantages
+  int64_t weight_version = 0;           ///< policy version that generated it
+  bool truncated = false;               ///< reached max_new_tokens
+};
+
+/// The G completions of one prompt.
+struct Group {
+  std::string prompt_id;
+  std::vector<int32_t> prompt;  ///< prompt ids, image placeholders expanded
+  at::Tensor pixel_values;      ///< (1, 3, S, S) float32; undefined = text only
+  std::vector<Completion> completions;
+};
+
+/// Advantages over the whole step's batch (groups by prompt id), written into each completion.
+void assign_advantages(std::vector<Group>& groups, const AdvantageOptions& options);
+
+/// True when every scored completion of `group` has the same reward (no learning signal: DAPO dynamic
+/// sampling drops such groups).
+bool rewards_all_equal(const Group& group);
+
+struct PolicyUpdateOptions {
+  ClipLossOptions clip;                 ///< eps_low/high, beta (0 = no reference pass), KL estimator
+  Aggregation aggregation = Aggregation::kTokenMean;
+  bool sequence_level_ratio = false;    ///< GSPO (Zheng et al. 2025, eq. 7): ratio = exp(mean token log-ratio)
+  int64_t ppo_epochs = 1;
+  int64_t mini_batches = 1;             ///< optimizer steps per epoch
+  int64_t micro_batch_size = 4;         ///< sequences per forward/backward
+  double temperature = 1.0;             ///< log-probs of logits / temperature, as sampled
+  double norm_len = 1.0;                ///< seq-mean-token-sum-norm constant (max_new_tokens)
+  double max_grad_norm = 1.0;
+  int64_t bucket_bytes = 25 << 20;
+  bool reference_shares_vision = true;  ///< reference has the policy's frozen vision tower: reuse its features
+  int64_t pad_id = 0;
+};
+
+struct PolicyUpdateStats {  ///< global (all ranks) values of the step
+  double loss = 0, kl = 0, entropy = 0, clip_fraction = 0;  ///< token means (loss: sum of mini-batch losses / count)
+  double grad_norm = 0;             ///< before clipping, last optimizer step
+  double logprob_mismatch = 0;      ///< mean |learner old log-prob − rollout log-prob| (tokens with a rollout value)
+  double tokens = 0, sequences = 0;
+  int64_t optimizer_steps = 0;
+  double seconds_old = 0, seconds_ref = 0, seconds_update = 0, seconds_allreduce = 0;
+  double allreduce_bus_bandwidth = 0;  ///< bytes/s (0 for a world of one)
+};
+
+/// Runs the update. `local` are this rank's groups (advantages already assigned). Throws seer::Error on
+/// inconsistent input (e.g. rollout log-probs of the wrong length).
+PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW& optimizer, Communicator& comm,
+                                const std::vector<Group>& local, const PolicyUpdateOptions& options);
+
+}  // namespace seer::trainer

@@ -1,0 +1,110 @@
+#include "trainer/optimizer.h"
+
+#include <torch/optim/adamw.h>
+
+#include <sstream>
+#include <type_traits>
+
+#include "core/check.h"
+
+namespace seer::trainer {
+namespace {
+
+/// The optimizer's state key for a parameter: LibTorch 1.x keys by the TensorImpl address as a string
+/// (c10::guts::to_string, i.e. ostream <<), 2.x by the address itself.
+template <class Map>
+typename Map::key_type state_key(const Map&, const at::Tensor& p) {
+  using Key = typename Map::key_type;
+  if constexpr (std::is_same_v<Key, std::string>) {
+    std::ostringstream out;
+    out << static_cast<const void*>(p.unsafeGetTensorImpl());
+    return out.str();
+  } else {
+    return static_cast<Key>(p.unsafeGetTensorImpl());
+  }
+}
+
+std::string shape_of(const at::Tensor& t) {
+  std::ostringstream out;
+  out << t.sizes();
+  return out.str();
+}
+
+}  // namespace
+
+struct AdamW::Impl {
+  std::unique_ptr<torch::optim::AdamW> opt;
+};
+
+AdamW::AdamW(std::map<std::string, at::Tensor> params, const AdamWOptions& options)
+    : impl_(std::make_unique<Impl>()), params_(std::move(params)) {
+  std::vector<at::Tensor> list;
+  for (const auto& [name, p] : params_) list.push_back(p);
+  torch::optim::AdamWOptions o(options.lr);
+  o.betas(std::make_tuple(options.beta1, options.beta2)).eps(options.eps).weight_decay(options.weight_decay);
+  impl_->opt = std::make_unique<torch::optim::AdamW>(list, o);
+}
+
+AdamW::~AdamW() = default;
+
+void AdamW::set_lr(double lr) {
+  for (auto& group : impl_->opt->param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+}
+
+double AdamW::lr() const {
+  return static_cast<const torch::optim::AdamWOptions&>(impl_->opt->param_groups().front().options()).lr();
+}
+
+void AdamW::step() {
+  impl_->opt->step();
+  ++steps_;
+}
+
+void AdamW::zero_grad() {
+  for (auto& [name, p] : params_) {
+    if (p.grad().defined()) p.mutable_grad().zero_();
+  }
+}
+
+std::map<std::string, at::Tensor> AdamW::state() const {
+  std::map<std::string, at::Tensor> out;
+  auto& states = impl_->opt->state();
+  for (const auto& [name, p] : params_) {
+    auto it = states.find(state_key(states, p));
+    if (it == states.end()) continue;
+    const auto& s = static_cast<const torch::optim::AdamWParamState&>(*it->second);
+    out["exp_avg/" + name] = s.exp_avg();
+    out["exp_avg_sq/" + name] = s.exp_avg_sq();
+    out["step/" + name] = at::scalar_tensor(static_cast<int64_t>(s.step()), at::kLong);
+  }
+  return out;
+}
+
+void AdamW::load_state(const std::map<std::string, at::Tensor>& state, int64_t steps) {
+  auto& states = impl_->opt->state();
+  states.clear();
+  for (const auto& [key, t] : state) {
+    const size_t slash = key.find('/');
+    SEER_CHECK(slash != std::string::npos, "optimizer state: unexpected tensor '{}'", key);
+    const std::string name = key.substr(slash + 1);
+    SEER_CHECK(params_.count(name), "optimizer state: '{}' is not a trainable parameter of this model", key);
+  }
+  for (const auto& [name, p] : params_) {
+    auto avg = state.find("exp_avg/" + name);
+    if (avg == state.end()) continue;
+    auto sq = state.find("exp_avg_sq/" + name);
+    auto st = state.find("step/" + name);
+    SEER_CHECK(sq != state.end() && st != state.end(), "optimizer state of '{}' is incomplete", name);
+    SEER_CHECK(avg->second.sizes() == p.sizes() && sq->second.sizes() == p.sizes(),
+               "optimizer state of '{}': shape {} does not match the parameter's {}", name, shape_of(avg->second),
+               shape_of(p));
+    auto s = std::make_unique<torch::optim::AdamWParamState>();
+    s->exp_avg(avg->second.to(p.options()).clone());
+    s->exp_avg_sq(sq->second.to(p.options()).clone());
+    s->step(st->second.item<int64_t>());
+    states[state_key(states, p)] = std::move(s);
+  }
+  steps_ = steps;
+}
+
+}  // namespace seer::trainer

@@ -1,0 +1,52 @@
+// AdamW over the policy's trainable parameters (LibTorch's torch::optim::AdamW: Loshchilov & Hutter 2019,
+// "Decoupled Weight Decay Regularization", Algorithm 2; the same update as torch.optim.AdamW), with its
+// state addressable by parameter name so checkpoints hold it in a plain safetensors file.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+
+namespace seer::trainer {
+
+struct AdamWOptions {
+  double lr = 1e-6;
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+  double weight_decay = 0.0;
+};
+
+class AdamW {
+ public:
+  /// `params`: name -> live parameter (requires_grad). The names key the saved state.
+  AdamW(std::map<std::string, at::Tensor> params, const AdamWOptions& options);
+  ~AdamW();
+  AdamW(const AdamW&) = delete;
+  AdamW& operator=(const AdamW&) = delete;
+
+  void set_lr(double lr);
+  double lr() const;
+  /// One update from the parameters' current .grad (a parameter without a gradient is skipped).
+  void step();
+  void zero_grad();
+  /// Optimizer steps taken (restored by load_state).
+  int64_t steps() const { return steps_; }
+  const std::map<std::string, at::Tensor>& params() const { return params_; }
+
+  /// State as tensors: "exp_avg/NAME", "exp_avg_sq/NAME" (float32 or the parameter's dtype), "step/NAME"
+  /// (int64 scalar) for every parameter that has state.
+  std::map<std::string, at::Tensor> state() const;
+  /// Restores state() output. Throws seer::Error naming the tensor when a name is unknown or a shape differs.
+  void load_state(const std::map<std::string, at::Tensor>& state, int64_t steps);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::map<std::string, at::Tensor> params_;
+  int64_t steps_ = 0;
+};
+
+}  // namespace seer::trainer

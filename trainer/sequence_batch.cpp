@@ -1,0 +1,56 @@
+#include "trainer/sequence_batch.h"
+
+#include <algorithm>
+
+#include <ATen/ATen.h>
+
+#include "core/check.h"
+
+namespace seer::trainer {
+
+MicroBatch collate(const std::vector<Sequence>& sequences, size_t begin, size_t end,
+                   const std::vector<at::Tensor>& image_features, int64_t pad_id) {
+  SEER_CHECK(begin < end && end <= sequences.size(), "collate: bad range [{}, {}) of {}", begin, end, sequences.size());
+  size_t T = 0;
+  for (size_t i = begin; i < end; ++i) {
+    const Sequence& s = sequences[i];
+    SEER_CHECK(s.ids.size() == s.target.size(), "sequence {}: {} ids but {} target flags", i, s.ids.size(), s.target.size());
+    T = std::max(T, s.ids.size());
+  }
+  const int64_t B = static_cast<int64_t>(end - begin);
+  MicroBatch mb;
+  mb.ids = at::full({B, static_cast<int64_t>(T)}, pad_id, at::kLong);
+  mb.attention = at::zeros({B, static_cast<int64_t>(T)}, at::kBool);
+  mb.target = at::zeros({B, static_cast<int64_t>(T)}, at::kBool);
+  auto ids = mb.ids.accessor<int64_t, 2>();
+  auto att = mb.attention.accessor<bool, 2>();
+  auto tgt = mb.target.accessor<bool, 2>();
+  std::vector<at::Tensor> images;
+  for (int64_t b = 0; b < B; ++b) {
+    const Sequence& s = sequences[begin + static_cast<size_t>(b)];
+    for (size_t t = 0; t < s.ids.size(); ++t) {
+      ids[b][static_cast<int64_t>(t)] = s.ids[t];
+      att[b][static_cast<int64_t>(t)] = true;
+      tgt[b][static_cast<int64_t>(t)] = s.target[t] != 0 && t > 0;
+      mb.tokens += s.target[t] != 0 && t > 0;
+    }
+    if (s.image >= 0) {
+      SEER_CHECK(static_cast<size_t>(s.image) < image_features.size(), "sequence {}: image {} of {}", begin + b, s.image,
+                 image_features.size());
+      const at::Tensor& feats = image_features[static_cast<size_t>(s.image)];
+      if (feats.defined()) images.push_back(feats);  // undefined: the caller runs the vision tower itself
+    }
+  }
+  if (!images.empty()) mb.images = at::cat(images, 0);
+  return mb;
+}
+
+int64_t count_targets(const std::vector<Sequence>& sequences) {
+  int64_t n = 0;
+  for (const auto& s : sequences) {
+    for (size_t t = 1; t < s.target.size(); ++t) n += s.target[t] != 0;
+  }
+  return n;
+}
+
+}  // namespace seer::trainer

@@ -1,0 +1,35 @@
+// Training sequences and their collation into padded micro-batches. A sequence is prompt + response
+// token ids with a target mask (SFT: assistant tokens; GRPO: the completion), and the index of its
+// prompt's image in a per-step list of vision features, so the vision tower runs once per image per step.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+
+namespace seer::trainer {
+
+struct Sequence {
+  std::vector<int32_t> ids;     ///< whole sequence, image placeholders expanded
+  std::vector<uint8_t> target;  ///< 1 = a trained token (predicted from the previous one); same length as ids
+  int64_t image = -1;           ///< index into the step's image list; -1 = text only
+};
+
+struct MicroBatch {
+  at::Tensor ids;        ///< (B, T) int64, right-padded with the pad id
+  at::Tensor attention;  ///< (B, T) bool
+  at::Tensor target;     ///< (B, T) bool
+  at::Tensor images;     ///< (N, F, D_v) selected vision features of the sequences' images in row order; undefined = none
+  int64_t tokens = 0;    ///< target tokens in the micro-batch
+};
+
+/// Collates `sequences[begin, end)`. `image_features` holds one (1, F, D_v) tensor per image index.
+/// Throws seer::Error when a sequence's ids and target differ in length or its image index is out of range.
+MicroBatch collate(const std::vector<Sequence>& sequences, size_t begin, size_t end,
+                   const std::vector<at::Tensor>& image_features, int64_t pad_id);
+
+/// Target tokens over all `sequences`.
+int64_t count_targets(const std::vector<Sequence>& sequences);
+
+}  // namespace seer::trainer

@@ -1,0 +1,66 @@
+#include "trainer/sft_update.h"
+
+#include <chrono>
+
+#include <torch/torch.h>
+
+#include "core/check.h"
+#include "model/vlm.h"
+#include "trainer/grad_sync.h"
+#include "trainer/optimizer.h"
+
+namespace seer::trainer {
+
+SftUpdateStats sft_update(model::Vlm& policy, AdamW& optimizer, Communicator& comm, const std::vector<Sequence>& local,
+                          const std::vector<at::Tensor>& pixel_values, const SftUpdateOptions& o) {
+  SEER_CHECK(o.micro_batch_size >= 1, "sft_update: micro_batch_size must be >= 1");
+  using Clock = std::chrono::steady_clock;
+  const auto t0 = Clock::now();
+  SftUpdateStats st;
+  at::Tensor counts = at::tensor(std::vector<double>{static_cast<double>(count_targets(local)),
+                                                     static_cast<double>(local.size())}, at::kDouble);
+  comm.all_reduce_sum(counts);
+  st.tokens = counts[0].item<double>();
+  st.sequences = counts[1].item<double>();
+  const double denom = std::max(1.0, st.tokens);
+
+  const bool frozen = policy.vision_frozen();
+  std::vector<at::Tensor> vision;
+  if (frozen) {
+    for (const auto& px : pixel_values) vision.push_back(policy.vision_features(px));
+  }
+  double loss_sum = 0;
+  for (size_t b = 0; b < local.size(); b += static_cast<size_t>(o.micro_batch_size)) {
+    const size_t e = std::min(local.size(), b + static_cast<size_t>(o.micro_batch_size));
+    MicroBatch mb = collate(local, b, e, frozen ? vision : std::vector<at::Tensor>(pixel_values.size()), o.pad_id);
+    at::Tensor feats;
+    if (frozen && mb.images.defined()) {
+      feats = policy.project(mb.images);
+    } else if (!frozen) {
+      std::vector<at::Tensor> px;
+      for (size_t i = b; i < e; ++i) {
+        if (local[i].image >= 0) px.push_back(pixel_values[static_cast<size_t>(local[i].image)]);
+      }
+      if (!px.empty()) feats = policy.image_features(at::cat(px, 0));
+    }
+    auto lp = policy.token_logprobs(mb.ids, mb.attention, feats, mb.target);
+    at::Tensor loss = -lp.logprobs.sum() / denom;
+    loss.backward();
+    loss_sum += loss.item<double>();
+  }
+  std::vector<at::Tensor> params;
+  for (const auto& [name, p] : optimizer.params()) params.push_back(p);
+  st.seconds_forward_backward = std::chrono::duration<double>(Clock::now() - t0).count();
+  auto sync = all_reduce_gradients(params, comm, o.bucket_bytes);
+  st.seconds_allreduce = sync.seconds;
+  st.allreduce_bus_bandwidth = sync.bus_bandwidth();
+  st.grad_norm = clip_grad_norm(params, o.max_grad_norm);
+  optimizer.step();
+  optimizer.zero_grad();
+  at::Tensor l = at::tensor(std::vector<double>{loss_sum}, at::kDouble);
+  comm.all_reduce_sum(l);
+  st.loss = l[0].item<double>();
+  return st;
+}
+
+}  // namespace seer::trainer
