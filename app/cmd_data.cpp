@@ -38,12 +38,9 @@ void add_data_command(CLI::App& app, Invocation& inv) {
       inv.exit_code = report_config_error(e);
       return;
     }
-    dataset::ReadOptions o;
+    dataset::ReadOptions o = dataset::read_options(cfg.data);
     o.image_root = args->image_root.empty() ? cfg.data.image_root : args->image_root;
-    o.image_field = cfg.data.image_field;
-    o.question_field = cfg.data.question_field;
-    o.answer_field = cfg.data.answer_field;
-    o.default_answer_type = cfg.data.answer_type;
+    o.skip_bad_rows = false;
     model::DecodeLimits limits;
     limits.max_pixels = cfg.image.max_pixels;
     limits.max_file_bytes = cfg.image.max_file_bytes;

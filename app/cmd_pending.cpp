@@ -13,10 +13,8 @@ struct Pending {
 };
 
 constexpr Pending kPending[] = {
-    {"train", "Learner ranks (run under mpirun): GRPO-family and SFT steps"},
     {"rollout", "Rollout worker: generate, score and push trajectories"},
     {"run", "Start reward service, rollout workers and learners on this machine"},
-    {"eval", "Evaluate a model on a dataset (accuracy, format rate)"},
 };
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "core/atomic_file.h"
 #include "core/check.h"
 #include "core/config_load.h"
+#include "reward/scoring_config.h"
 #include "reward/scorer.h"
 #include "reward/service.h"
 
@@ -31,17 +32,6 @@ struct RewardArgs {
   std::vector<double> image_size, input_size;
 };
 
-reward::ScoringOptions scoring_options(const ExperimentConfig& c) {
-  reward::ScoringOptions o;
-  o.weights = c.reward.weights;
-  o.rel_tol = c.reward.numeric_rel_tol;
-  o.box_frame = reward::parse_box_frame(c.reward.bbox_frame).value_or(reward::BoxFrame::kAbsolute);
-  o.overlong_buffer_tokens = c.algorithm.overlong_buffer_tokens;
-  o.overlong_penalty = c.algorithm.overlong_penalty;
-  o.budget_seconds = c.reward.sample_budget_seconds;
-  return o;
-}
-
 int serve(const RewardArgs& args, const Invocation& inv) {
   ExperimentConfig cfg;
   try {
@@ -55,7 +45,7 @@ int serve(const RewardArgs& args, const Invocation& inv) {
   o.threads = static_cast<int>(cfg.reward.threads);
   o.max_request_bytes = cfg.reward.max_request_bytes;
   o.auth_token = read_auth_token(cfg.reward);
-  o.scoring = scoring_options(cfg);
+  o.scoring = reward::scoring_options(cfg);
   o.metrics = std::make_shared<prometheus::Registry>();
   auto exposer = start_metrics(cfg.metrics, o.metrics);
   reward::RewardServer server(o);
@@ -87,7 +77,7 @@ int score_one(const RewardArgs& args, const Invocation& inv) {
   if (args.image_size.size() == 2) s.original_image = {args.image_size[0], args.image_size[1]};
   if (args.input_size.size() == 2) s.model_input_image = {args.input_size[0], args.input_size[1]};
   if (!args.frame.empty()) s.box_frame = reward::parse_box_frame(args.frame);
-  const reward::Score r = reward::score_sample(s, scoring_options(cfg));
+  const reward::Score r = reward::score_sample(s, reward::scoring_options(cfg));
   nlohmann::json j;
   j["status"] = reward::to_string(r.status);
   j["type"] = reward::to_string(r.resolved_type);

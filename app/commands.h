@@ -18,6 +18,8 @@ void add_version_command(CLI::App& app, Invocation& inv);  // app/cmd_version.cp
 void add_reward_command(CLI::App& app, Invocation& inv);   // app/cmd_reward.cpp
 void add_init_model_command(CLI::App& app, Invocation& inv);  // app/cmd_init_model.cpp
 void add_data_command(CLI::App& app, Invocation& inv);        // app/cmd_data.cpp
+void add_train_command(CLI::App& app, Invocation& inv);       // app/cmd_train.cpp
+void add_eval_command(CLI::App& app, Invocation& inv);        // app/cmd_eval.cpp
 /// Subcommands whose component is not built yet: they say so and exit 2. app/cmd_pending.cpp
 void add_pending_commands(CLI::App& app, Invocation& inv);
 

@@ -58,6 +58,8 @@ int main(int argc, char** argv) {
   add_reward_command(app, inv);
   add_init_model_command(app, inv);
   add_data_command(app, inv);
+  add_train_command(app, inv);
+  add_eval_command(app, inv);
   add_pending_commands(app, inv);
 
   if (!check_command_names(app, argc, argv)) return kExitUnavailable;

@@ -9,6 +9,18 @@
 #include "dataset/image_path.h"
 
 namespace seer::dataset {
+
+ReadOptions read_options(const DataConfig& data) {
+  ReadOptions o;
+  o.image_root = data.image_root;
+  o.image_field = data.image_field;
+  o.question_field = data.question_field;
+  o.answer_field = data.answer_field;
+  o.default_answer_type = data.answer_type;
+  o.skip_bad_rows = data.on_bad_row == "skip";
+  return o;
+}
+
 namespace {
 
 const char* kAnswerTypes[] = {"auto", "numeric", "math", "choice", "text", "bbox"};

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/config.h"
 #include "dataset/row.h"
 
 namespace seer::dataset {
@@ -18,6 +19,9 @@ struct ReadOptions {
   std::string default_answer_type = "auto";
   bool skip_bad_rows = false;           ///< on_bad_row: skip (false = fail)
 };
+
+/// The read options of the `data` config section.
+ReadOptions read_options(const DataConfig& data);
 
 struct BadRow {
   int line = 0;

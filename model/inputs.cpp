@@ -27,6 +27,18 @@ bool is_qwen_family(ChatFamily f) { return f == ChatFamily::kQwen3 || f == ChatF
 
 }  // namespace
 
+InputOptions input_options(const ExperimentConfig& c) {
+  InputOptions o;
+  o.chat_template = c.model.chat_template;
+  o.system_prompt = c.model.system_prompt;
+  o.assistant_prefill = c.model.assistant_prefill;
+  o.max_prompt_tokens = c.data.max_prompt_tokens;
+  o.alpha = c.image.alpha == "drop" ? AlphaMode::kDrop : AlphaMode::kWhite;
+  o.limits.max_pixels = c.image.max_pixels;
+  o.limits.max_file_bytes = c.image.max_file_bytes;
+  return o;
+}
+
 ModelInputs ModelInputs::load(const std::string& model_dir, const VlmConfig& config, const InputOptions& options) {
   ModelInputs in(Tokenizer::from_file((fs::path(model_dir) / "tokenizer.json").string()));
   in.options_ = options;

@@ -11,6 +11,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include "core/config.h"
 #include "model/hf_config.h"
 #include "model/image_decode.h"
 #include "model/image_processor.h"
@@ -28,6 +29,10 @@ struct InputOptions {
   AlphaMode alpha = AlphaMode::kWhite;
   DecodeLimits limits;
 };
+
+/// The input options of a run (model.chat_template/system_prompt/assistant_prefill, data.max_prompt_tokens,
+/// the image section).
+InputOptions input_options(const ExperimentConfig& config);
 
 class ModelInputs {
  public:

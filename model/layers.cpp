@@ -20,7 +20,8 @@ RmsNormImpl::RmsNormImpl(int64_t dim, double eps) : eps_(eps) {
 
 torch::Tensor RmsNormImpl::forward(const torch::Tensor& x) {
   const auto in_dtype = x.scalar_type();
-  auto h = x.to(torch::kFloat32);
+  // float32 like HF (LlamaRMSNorm upcasts); float64 stays float64 (gradient checks)
+  auto h = in_dtype == torch::kDouble ? x : x.to(torch::kFloat32);
   h = h * torch::rsqrt(h.pow(2).mean(-1, /*keepdim=*/true) + eps_);
   return weight * h.to(in_dtype);
 }
@@ -53,7 +54,7 @@ torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const to
   if (allowed.defined()) {
     scores = scores.masked_fill(allowed.logical_not().unsqueeze(1), std::numeric_limits<float>::lowest());
   }
-  auto probs = torch::softmax(scores.to(torch::kFloat32), -1).to(q.scalar_type());
+  auto probs = torch::softmax(q.scalar_type() == torch::kDouble ? scores : scores.to(torch::kFloat32), -1).to(q.scalar_type());
   return torch::matmul(probs, vv);
 }
 

@@ -199,8 +199,10 @@ at::Tensor Vlm::decode(const at::Tensor& embeds, const at::Tensor& positions, co
 }
 
 at::Tensor Vlm::logits(const at::Tensor& hidden) {
-  if (impl_->module->lm_head) return impl_->module->lm_head(hidden).to(torch::kFloat32);
-  return torch::matmul(hidden, impl_->module->decoder->embed_tokens->weight.t()).to(torch::kFloat32);
+  // float32 for float32/16-bit models; a float64 model keeps float64 (gradient checks)
+  const auto dtype = hidden.scalar_type() == torch::kDouble ? torch::kDouble : torch::kFloat32;
+  if (impl_->module->lm_head) return impl_->module->lm_head(hidden).to(dtype);
+  return torch::matmul(hidden, impl_->module->decoder->embed_tokens->weight.t()).to(dtype);
 }
 
 TokenLogprobs Vlm::token_logprobs(const at::Tensor& ids, const at::Tensor& attention_mask, const at::Tensor& features,
@@ -218,7 +220,9 @@ TokenLogprobs Vlm::token_logprobs(const at::Tensor& ids, const at::Tensor& atten
   auto logp = torch::log_softmax(logits(h) / temperature, -1);                   // (K, V)
   auto chosen = ids_dev.index({targets});                                        // (K)
   TokenLogprobs out;
-  out.logprobs = torch::zeros(targets.sizes(), hidden.options().dtype(torch::kFloat32));
+  // float32 (float64 for a float64 model: gradient checks need it)
+  const auto out_dtype = hidden.scalar_type() == torch::kDouble ? torch::kDouble : torch::kFloat32;
+  out.logprobs = torch::zeros(targets.sizes(), hidden.options().dtype(out_dtype));
   out.logprobs = out.logprobs.index_put({targets}, logp.gather(1, chosen.unsqueeze(1)).squeeze(1));
   if (with_entropy) {
     out.entropy = torch::zeros(targets.sizes(), out.logprobs.options());

@@ -80,7 +80,7 @@ class Vlm {
   /// Returns final-normed hidden states (B, T, D). `layer_outputs` receives each layer's output.
   at::Tensor decode(const at::Tensor& embeds, const at::Tensor& positions, const at::Tensor& key_valid,
                     KvCache* cache = nullptr, std::vector<at::Tensor>* layer_outputs = nullptr);
-  /// lm_head (or the tied embedding matrix): hidden (..., D) -> logits (..., V) float32.
+  /// lm_head (or the tied embedding matrix): hidden (..., D) -> logits (..., V) float32 (float64 for a float64 model).
   at::Tensor logits(const at::Tensor& hidden);
 
   /// Training forward: ids (B, T) int64 (padded anywhere), attention_mask (B, T) {0,1}, features (N, F, D) or

@@ -23,6 +23,7 @@ struct Flat {
   std::vector<double> advantages;
   std::vector<const std::vector<float>*> rollout_logprobs;
   std::vector<at::Tensor> pixel_values;  ///< one per image index
+  std::vector<int64_t> mini_batch;       ///< per sequence, non-decreasing (groups come in mini-batch order)
 };
 
 Flat flatten(const std::vector<Group>& groups) {
@@ -46,6 +47,7 @@ Flat flatten(const std::vector<Group>& groups) {
       f.sequences.push_back(std::move(s));
       f.advantages.push_back(c.advantage);
       f.rollout_logprobs.push_back(&c.rollout_logprobs);
+      f.mini_batch.push_back(g.mini_batch);
     }
   }
   return f;
@@ -88,6 +90,12 @@ void assign_advantages(std::vector<Group>& groups, const AdvantageOptions& optio
   }
 }
 
+void assign_mini_batches(std::vector<Group>& groups, int64_t mini_batches) {
+  SEER_CHECK(mini_batches >= 1, "mini_batches must be >= 1, got {}", mini_batches);
+  const auto n = static_cast<int64_t>(groups.size());
+  for (int64_t i = 0; i < n; ++i) groups[static_cast<size_t>(i)].mini_batch = i * mini_batches / std::max<int64_t>(1, n);
+}
+
 bool rewards_all_equal(const Group& group) {
   std::optional<double> first;
   for (const Completion& c : group.completions) {
@@ -120,9 +128,16 @@ PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW
   std::vector<at::Tensor> vision(f.pixel_values.size());
   for (size_t i = 0; i < vision.size(); ++i) vision[i] = policy.vision_features(f.pixel_values[i]);
 
-  // Micro-batches inside mini-batches: mini-batch m holds sequences [cut[m], cut[m+1]).
-  std::vector<size_t> cut(static_cast<size_t>(o.mini_batches) + 1);
-  for (int64_t m = 0; m <= o.mini_batches; ++m) cut[static_cast<size_t>(m)] = n * static_cast<size_t>(m) / static_cast<size_t>(o.mini_batches);
+  // Micro-batches inside mini-batches: mini-batch m holds this rank's sequences [cut[m], cut[m+1]).
+  std::vector<size_t> cut(static_cast<size_t>(o.mini_batches) + 1, 0);
+  for (size_t i = 0; i < n; ++i) {
+    const int64_t m = f.mini_batch[i];
+    SEER_CHECK(m >= 0 && m < o.mini_batches && (i == 0 || m >= f.mini_batch[i - 1]),
+               "policy_update: group mini-batch indices must be in [0, {}) and in order (assign_mini_batches)",
+               o.mini_batches);
+    cut[static_cast<size_t>(m) + 1] = i + 1;
+  }
+  for (size_t m = 1; m < cut.size(); ++m) cut[m] = std::max(cut[m], cut[m - 1]);
   struct Micro { size_t begin, end; int64_t mini; MicroBatch batch; at::Tensor old, ref, rollout; };
   std::vector<Micro> micro;
   for (int64_t m = 0; m < o.mini_batches; ++m) {

@@ -38,10 +38,16 @@ struct Group {
   std::vector<int32_t> prompt;  ///< prompt ids, image placeholders expanded
   at::Tensor pixel_values;      ///< (1, 3, S, S) float32; undefined = text only
   std::vector<Completion> completions;
+  int64_t mini_batch = 0;       ///< which mini-batch of the step it belongs to (assign_mini_batches)
 };
 
 /// Advantages over the whole step's batch (groups by prompt id), written into each completion.
 void assign_advantages(std::vector<Group>& groups, const AdvantageOptions& options);
+
+/// Splits the step's whole batch into `mini_batches` contiguous runs of groups (sizes differing by at most
+/// one) and records each group's run. Done on the global batch before it is shared out, so that mini-batch
+/// m is the same set of groups whatever the number of ranks.
+void assign_mini_batches(std::vector<Group>& groups, int64_t mini_batches);
 
 /// True when every scored completion of `group` has the same reward (no learning signal: DAPO dynamic
 /// sampling drops such groups).

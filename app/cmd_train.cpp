@@ -1,0 +1,123 @@
+// `seer train CONFIG`: one learner rank. Under mpirun (or srun) every rank runs this; the world comes from
+// MPI, otherwise it is a world of one. SIGINT/SIGTERM stop training after the current step, with a
+// checkpoint, so a preempted job loses nothing.
+#include <sched.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <memory>
+#include <thread>
+
+#include <ATen/Parallel.h>
+#include <prometheus/exposer.h>
+#include <prometheus/registry.h>
+#include <spdlog/spdlog.h>
+
+#include "app/commands.h"
+#include "app/process_setup.h"
+#include "core/check.h"
+#include "core/config_load.h"
+#include "trainer/communicator.h"
+#include "trainer/learner.h"
+
+namespace seer::app {
+namespace {
+
+struct TrainArgs {
+  std::string config;
+  std::vector<std::string> overrides;
+  bool no_resume = false;
+};
+
+/// True when this process was started by an MPI launcher (OpenMPI's mpirun, or a PMIx launcher like srun).
+bool launched_by_mpi() {
+  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE"}) {
+    if (std::getenv(v) != nullptr) return true;
+  }
+  return false;
+}
+
+/// Learner ranks sharing this host (OpenMPI's local size), 1 otherwise.
+int local_ranks() {
+  const char* v = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+  return v != nullptr ? std::max(1, std::atoi(v)) : 1;
+}
+
+int cores_available() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+int train(const TrainArgs& args, const Invocation& inv) {
+  std::unique_ptr<trainer::Communicator> comm;
+  try {
+    comm = launched_by_mpi() ? trainer::make_mpi_communicator() : trainer::make_single_communicator();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "seer train: %s\n", e.what());
+    return kExitBadInput;
+  }
+  std::vector<std::string> overrides = args.overrides;
+  if (args.no_resume) overrides.push_back("checkpoint.resume=false");
+  ExperimentConfig cfg;
+  try {
+    cfg = load_and_log(args.config, overrides, inv.log_level, "learner", comm->rank(), comm->world_size());
+  } catch (const std::exception& e) {
+    return report_config_error(e);
+  }
+  if (comm->world_size() != cfg.cluster.learner_ranks && comm->rank() == 0) {
+    spdlog::warn("running {} learner rank(s) but cluster.learner_ranks = {}; the world from the launcher wins",
+                 comm->world_size(), cfg.cluster.learner_ranks);
+  }
+  // Intra-op threads: the cores this process may use, shared among the learner ranks on this host.
+  const int threads = std::max(1, cores_available() / local_ranks());
+  at::set_num_threads(threads);
+
+  block_stop_signals();  // before any thread starts: only the watcher below sees SIGINT/SIGTERM
+  std::atomic<bool> stop{false};
+  std::thread watcher([&stop] {
+    const int sig = wait_for_stop_signal();
+    if (!stop.exchange(true) && sig != 0) spdlog::warn("signal {}: stopping after this step (with a checkpoint)", sig);
+  });
+  auto finish_watcher = [&] {
+    if (!stop.exchange(true)) pthread_kill(watcher.native_handle(), SIGTERM);
+    watcher.join();
+  };
+
+  int code = 0;
+  try {
+    auto registry = std::make_shared<prometheus::Registry>();
+    auto exposer = start_metrics(cfg.metrics, registry, comm->rank());
+    if (comm->rank() == 0) {
+      write_resolved_config(cfg, cfg.resolved_run_dir());
+      spdlog::info("learner rank {}/{} with {} intra-op threads; run folder {}", comm->rank(), comm->world_size(), threads,
+                   cfg.resolved_run_dir());
+    }
+    const auto result = trainer::run_learner(cfg, config_to_yaml(cfg), *comm, registry, stop);
+    if (comm->rank() == 0) {
+      spdlog::info("{} at step {}; last loss {:.4f}; checkpoint {}", result.stopped ? "stopped" : "finished",
+                   result.steps_done, result.last_loss, result.checkpoint);
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    code = kExitBadInput;
+  }
+  finish_watcher();
+  return code;
+}
+
+}  // namespace
+
+void add_train_command(CLI::App& app, Invocation& inv) {
+  auto args = std::make_shared<TrainArgs>();
+  CLI::App* cmd = app.add_subcommand("train", "Learner rank (run under mpirun for several): SFT and GRPO-family steps");
+  cmd->add_option("config", args->config, "experiment config (YAML)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--set", args->overrides, "override a config key: section.key=value (repeatable)");
+  cmd->add_flag("--no-resume", args->no_resume, "start fresh even if the run folder has checkpoints");
+  cmd->callback([args, &inv] { inv.exit_code = train(*args, inv); });
+}
+
+}  // namespace seer::app

@@ -1,0 +1,278 @@
+// The GRPO policy update on the `tiny` preset model: gradients of the loss against central finite
+// differences (float64 model), 2 ranks on half the groups each == 1 rank on all of them (updated
+// parameters), a rank with no groups, and no NaN/Inf reaching parameters for degenerate inputs.
+#include <cmath>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "model/presets.h"
+#include "model/vlm.h"
+#include "trainer/grpo_update.h"
+#include "trainer/optimizer.h"
+#include "trainer/sequence_batch.h"
+
+namespace seer::trainer {
+namespace {
+
+const model::VlmConfig& tiny() {
+  static const model::VlmConfig c = model::preset_config("tiny");
+  return c;
+}
+
+std::unique_ptr<model::Vlm> make_model(uint64_t seed, at::ScalarType dtype = at::kFloat) {
+  model::LoadOptions o;
+  o.dtype = dtype;
+  return model::Vlm::create(tiny(), seed, o);
+}
+
+/// A prompt with the image placeholders expanded: a few text tokens, F placeholders, a few more.
+std::vector<int32_t> prompt_ids(int64_t variant) {
+  std::vector<int32_t> ids = {257, static_cast<int32_t>(100 + variant), 10};
+  for (int64_t i = 0; i < tiny().image_feature_count(); ++i) ids.push_back(static_cast<int32_t>(tiny().image_token_index));
+  for (int i = 0; i < 4; ++i) ids.push_back(static_cast<int32_t>(40 + variant * 3 + i));
+  return ids;
+}
+
+/// `groups` groups of G = 4 with varied lengths and rewards (deterministic).
+std::vector<Group> make_groups(int64_t groups, bool with_rollout_logprobs = true, at::ScalarType dtype = at::kDouble) {
+  std::vector<Group> out;
+  at::Generator gen = at::detail::createCPUGenerator(7);
+  for (int64_t g = 0; g < groups; ++g) {
+    Group grp;
+    grp.prompt_id = "p" + std::to_string(g);
+    grp.prompt = prompt_ids(g);
+    grp.pixel_values = at::randn({1, 3, 32, 32}, gen).to(dtype);
+    for (int64_t k = 0; k < 4; ++k) {
+      Completion c;
+      const int64_t len = 3 + (g + k) % 4;
+      for (int64_t t = 0; t < len; ++t) c.tokens.push_back(static_cast<int32_t>(60 + (g * 7 + k * 3 + t * 5) % 150));
+      if (with_rollout_logprobs) c.rollout_logprobs.assign(static_cast<size_t>(len), -5.6f);
+      c.reward = static_cast<double>((g + k) % 3) * 0.5;
+      grp.completions.push_back(std::move(c));
+    }
+    out.push_back(std::move(grp));
+  }
+  return out;
+}
+
+PolicyUpdateOptions options() {
+  PolicyUpdateOptions o;
+  o.clip.eps_low = 0.2;
+  o.clip.eps_high = 0.28;
+  o.clip.beta = 0.04;
+  o.ppo_epochs = 2;
+  o.mini_batches = 2;
+  o.micro_batch_size = 3;
+  o.max_grad_norm = 1.0;
+  o.bucket_bytes = 64 << 10;  // several buckets
+  o.pad_id = 256;
+  return o;
+}
+
+std::map<std::string, at::Tensor> trainable(model::Vlm& m) {
+  std::map<std::string, at::Tensor> out;
+  for (const auto& [name, p] : m.named_parameters()) {
+    if (p.requires_grad()) out[name] = p;
+  }
+  return out;
+}
+
+std::map<std::string, at::Tensor> snapshot(model::Vlm& m) {
+  std::map<std::string, at::Tensor> out;
+  for (const auto& [name, p] : m.named_parameters()) out[name] = p.detach().clone();
+  return out;
+}
+
+TEST(GrpoUpdate, LossGradientMatchesFiniteDifferences) {
+  auto policy = make_model(3, at::kDouble);
+  auto reference = make_model(4, at::kDouble);
+  auto groups = make_groups(2);
+  assign_advantages(groups, {});
+  // One micro-batch of every sequence, the loss exactly as policy_update builds it, with old log-probs
+  // shifted so that ratios differ from 1 and some tokens are clipped.
+  std::vector<Sequence> seqs;
+  std::vector<double> adv;
+  std::vector<at::Tensor> vision;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    vision.push_back(policy->vision_features(groups[g].pixel_values));
+    for (const auto& c : groups[g].completions) {
+      Sequence s;
+      s.ids = groups[g].prompt;
+      s.ids.insert(s.ids.end(), c.tokens.begin(), c.tokens.end());
+      s.target.assign(groups[g].prompt.size(), 0);
+      s.target.resize(s.ids.size(), 1);
+      s.image = static_cast<int64_t>(g);
+      seqs.push_back(s);
+      adv.push_back(c.advantage);
+    }
+  }
+  const MicroBatch mb = collate(seqs, 0, seqs.size(), vision, 256);
+  const auto advantages = at::tensor(adv, at::kDouble);
+  const auto ref = reference->token_logprobs(mb.ids, mb.attention, reference->project(mb.images), mb.target).logprobs.detach();
+  at::Tensor old;
+  {
+    torch::NoGradGuard ng;
+    old = policy->token_logprobs(mb.ids, mb.attention, policy->project(mb.images), mb.target).logprobs;
+    old = old + 0.3 * at::sin(at::arange(old.numel(), at::kDouble).view(old.sizes()));
+  }
+  ClipLossOptions co;
+  co.beta = 0.04;
+  co.eps_high = 0.28;
+  auto loss_fn = [&] {
+    auto logp = policy->token_logprobs(mb.ids, mb.attention, policy->project(mb.images), mb.target).logprobs;
+    return aggregate(clipped_token_loss(logp, old, advantages, mb.target, co, ref), mb.target, Aggregation::kTokenMean);
+  };
+  auto params = trainable(*policy);
+  auto loss = loss_fn();
+  loss.backward();
+  int checked = 0;
+  for (const char* name : {"multi_modal_projector.linear_1.weight", "language_model.model.layers.0.self_attn.q_proj.weight",
+                           "language_model.model.layers.1.mlp.down_proj.weight", "language_model.model.embed_tokens.weight"}) {
+    ASSERT_TRUE(params.count(name)) << name;
+    at::Tensor p = params[name];
+    at::Tensor grad = p.grad().clone();
+    // The coordinates with the largest analytic gradients (a zero gradient would prove little).
+    auto top = std::get<1>(grad.abs().flatten().topk(3));
+    for (int64_t i = 0; i < top.size(0); ++i) {
+      const int64_t idx = top[i].item<int64_t>();
+      const double h = 1e-6;
+      double plus, minus;
+      {
+        torch::NoGradGuard ng;
+        p.view(-1)[idx] += h;
+        plus = loss_fn().item<double>();
+        p.view(-1)[idx] -= 2 * h;
+        minus = loss_fn().item<double>();
+        p.view(-1)[idx] += h;
+      }
+      const double numeric = (plus - minus) / (2 * h);
+      const double analytic = grad.view(-1)[idx].item<double>();
+      EXPECT_NEAR(analytic, numeric, 1e-6 + 1e-5 * std::abs(numeric)) << name << "[" << idx << "]";
+      EXPECT_GT(std::abs(analytic), 1e-8) << name;
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 12);
+}
+
+/// Runs policy_update on `world` thread ranks, rank r getting shares[r] (indices into `groups`); returns
+/// the parameters of each rank after the update.
+std::vector<std::map<std::string, at::Tensor>> run_ranks(const std::vector<Group>& groups,
+                                                         const std::vector<std::vector<size_t>>& shares,
+                                                         const PolicyUpdateOptions& o,
+                                                         std::vector<PolicyUpdateStats>* stats = nullptr) {
+  const size_t world = shares.size();
+  std::vector<std::unique_ptr<model::Vlm>> policies, references;
+  std::vector<std::unique_ptr<AdamW>> optimizers;
+  for (size_t r = 0; r < world; ++r) {  // created here: Vlm::create seeds the global generator
+    // float64: a parameter whose true gradient is 0 (e.g. k_proj.bias: softmax ignores a constant key
+    // shift) gets float32 round-off as gradient, which Adam's normalisation turns into full-size steps
+    // that differ with the summation order; in float64 that noise stays below Adam's epsilon.
+    policies.push_back(make_model(11, at::kDouble));
+    references.push_back(make_model(11, at::kDouble));
+    AdamWOptions ao;
+    ao.lr = 1e-3;
+    ao.weight_decay = 0.01;
+    optimizers.push_back(std::make_unique<AdamW>(trainable(*policies[r]), ao));
+  }
+  auto comms = world == 1 ? std::vector<std::unique_ptr<Communicator>>{} : make_thread_communicators(static_cast<int>(world));
+  if (world == 1) comms.push_back(make_single_communicator());
+  std::vector<PolicyUpdateStats> st(world);
+  std::vector<std::thread> threads;
+  for (size_t r = 0; r < world; ++r) {
+    threads.emplace_back([&, r] {
+      std::vector<Group> local;
+      for (size_t i : shares[r]) local.push_back(groups[i]);
+      st[r] = policy_update(*policies[r], references[r].get(), *optimizers[r], *comms[r], local, o);
+    });
+  }
+  for (auto& t : threads) t.join();
+  if (stats) *stats = st;
+  std::vector<std::map<std::string, at::Tensor>> out;
+  for (auto& p : policies) out.push_back(snapshot(*p));
+  return out;
+}
+
+double rel(const at::Tensor& a, const at::Tensor& b) {
+  return (a - b).norm().item<double>() / std::max(1e-30, b.norm().item<double>());
+}
+
+TEST(GrpoUpdate, TwoRanksOnHalvesEqualOneRankOnAll) {
+  auto groups = make_groups(4);
+  assign_advantages(groups, {});
+  const auto o = options();
+  assign_mini_batches(groups, o.mini_batches);
+  std::vector<PolicyUpdateStats> st1, st2;
+  const auto one = run_ranks(groups, {{0, 1, 2, 3}}, o, &st1);
+  const auto two = run_ranks(groups, {{0, 2}, {1, 3}}, o, &st2);
+  const auto before = snapshot(*make_model(11, at::kDouble));
+  for (const auto& [name, p] : one[0]) {
+    for (int r = 0; r < 2; ++r) EXPECT_LT(rel(two[static_cast<size_t>(r)].at(name), p), 1e-5) << name << " rank " << r;
+    // and the update itself (not only the parameters) agrees
+    const auto d1 = p - before.at(name);
+    if (d1.norm().item<double>() > 0) {
+      EXPECT_LT(rel(two[0].at(name) - before.at(name), d1), 1e-6) << name;
+    }
+  }
+  EXPECT_EQ(st1[0].optimizer_steps, 4);
+  EXPECT_DOUBLE_EQ(st2[0].tokens, st1[0].tokens);
+  EXPECT_NEAR(st2[1].loss, st1[0].loss, 1e-5 * std::max(1.0, std::abs(st1[0].loss)));
+  EXPECT_NEAR(st2[0].kl, st1[0].kl, 1e-6);
+  EXPECT_GT(st1[0].clip_fraction, 0.0);  // 2 epochs: the second moves the ratio
+  EXPECT_GT(st1[0].logprob_mismatch, 0.0);
+}
+
+TEST(GrpoUpdate, RankWithNoGroupsNeitherHangsNorDiverges) {
+  auto groups = make_groups(3);
+  assign_advantages(groups, {});
+  const auto o = options();
+  assign_mini_batches(groups, o.mini_batches);
+  const auto one = run_ranks(groups, {{0, 1, 2}}, o);
+  const auto two = run_ranks(groups, {{0, 1, 2}, {}}, o);
+  for (const auto& [name, p] : one[0]) {
+    EXPECT_LT(rel(two[0].at(name), p), 1e-5) << name;
+    EXPECT_LT(rel(two[1].at(name), p), 1e-5) << name;
+  }
+}
+
+TEST(GrpoUpdate, GspoAndSeqMeanVariantsMatchAcrossRanks) {
+  auto groups = make_groups(4);
+  assign_advantages(groups, {});
+  for (auto agg : {Aggregation::kSeqMeanTokenMean, Aggregation::kSeqMeanTokenSumNorm}) {
+    auto o = options();
+    o.aggregation = agg;
+    o.sequence_level_ratio = agg == Aggregation::kSeqMeanTokenMean;
+    o.norm_len = 8;
+    assign_mini_batches(groups, o.mini_batches);
+    const auto one = run_ranks(groups, {{0, 1, 2, 3}}, o);
+    const auto two = run_ranks(groups, {{3}, {0, 1, 2}}, o);
+    for (const auto& [name, p] : one[0]) EXPECT_LT(rel(two[0].at(name), p), 1e-5) << name;
+  }
+}
+
+TEST(GrpoUpdate, DegenerateInputsLeaveParametersFinite) {
+  auto groups = make_groups(3, /*with_rollout_logprobs=*/false);
+  // all rewards equal (zero advantages), unscorable samples, huge rewards, an empty completion
+  for (auto& c : groups[0].completions) c.reward = 1.0;
+  groups[1].completions[0].reward = std::nullopt;
+  groups[1].completions[1].reward = std::numeric_limits<double>::quiet_NaN();
+  groups[1].completions[2].reward = 1e300;
+  groups[2].completions[0].tokens.clear();
+  groups[2].completions[0].reward = 0.0;
+  assign_advantages(groups, {});
+  for (const auto& g : groups) {
+    for (const auto& c : g.completions) EXPECT_TRUE(std::isfinite(c.advantage));
+  }
+  EXPECT_TRUE(rewards_all_equal(groups[0]));
+  EXPECT_FALSE(rewards_all_equal(groups[2]));
+  auto o = options();
+  o.clip.kl = KlEstimator::kK3;
+  assign_mini_batches(groups, o.mini_batches);
+  const auto after = run_ranks(groups, {{0, 1, 2}}, o);
+  for (const auto& [name, p] : after[0]) EXPECT_TRUE(at::isfinite(p).all().item<bool>()) << name;
+}
+
+}  // namespace
+}  // namespace seer::trainer

@@ -1,0 +1,226 @@
+#include "trainer/learner.h"
+
+#include <chrono>
+#include <filesystem>
+#include <unordered_map>
+
+#include <torch/torch.h>
+#include <spdlog/spdlog.h>
+
+#include "core/check.h"
+#include "dataset/jsonl_reader.h"
+#include "model/inputs.h"
+#include "model/vlm.h"
+#include "trainer/checkpoint.h"
+#include "trainer/data_order.h"
+#include "trainer/lr_schedule.h"
+#include "trainer/optimizer.h"
+#include "trainer/sft_update.h"
+#include "trainer/step_metrics.h"
+
+namespace seer::trainer {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+std::string device_of(const ExperimentConfig& c) {
+  if (c.model.device == "auto") return torch::cuda::is_available() ? "cuda" : "cpu";
+  return c.model.device;
+}
+
+std::string rng_bytes() {
+  at::Tensor s = at::detail::getDefaultCPUGenerator().get_state();
+  return std::string(reinterpret_cast<const char*>(s.data_ptr<uint8_t>()), static_cast<size_t>(s.numel()));
+}
+
+void restore_rng(const std::string& bytes) {
+  if (bytes.empty()) return;
+  at::Tensor s = at::empty({static_cast<int64_t>(bytes.size())}, at::kByte);
+  std::memcpy(s.data_ptr<uint8_t>(), bytes.data(), bytes.size());
+  at::Generator gen = at::detail::getDefaultCPUGenerator();  // a handle sharing the default generator
+  gen.set_state(s);
+}
+
+/// Rank 0 picks the checkpoint to resume from (it logs why); every rank gets its step (-1 = none).
+std::string agree_on_resume(const ExperimentConfig& c, Communicator& comm) {
+  const std::string root = checkpoint_root(c);
+  at::Tensor step = at::full({1}, -1.0, at::kDouble);
+  if (comm.rank() == 0 && c.checkpoint.resume) {
+    if (auto dir = find_resumable_checkpoint(root)) step[0] = static_cast<double>(read_trainer_state(*dir).step);
+  }
+  comm.broadcast(step, 0);
+  const auto s = static_cast<int64_t>(step[0].item<double>());
+  return s < 0 ? "" : (fs::path(root) / fmt::format("step-{:08d}", s)).string();
+}
+
+/// One SFT row as a training sequence (cached: rows are tokenized once per run).
+struct SftCache {
+  std::unordered_map<int64_t, Sequence> sequences;
+  std::unordered_map<int64_t, std::string> bad;  ///< row -> why it cannot be used
+};
+
+}  // namespace
+
+std::string checkpoint_root(const ExperimentConfig& c) {
+  return c.checkpoint.dir.empty() ? (fs::path(c.resolved_run_dir()) / "checkpoints").string() : c.checkpoint.dir;
+}
+
+LearnerResult run_learner(const ExperimentConfig& c, const std::string& config_yaml, Communicator& comm,
+                          std::shared_ptr<prometheus::Registry> registry, const std::atomic<bool>& stop) {
+  SEER_CHECK(c.algorithm.name == "sft",
+             "algorithm.name = {}: GRPO-family training takes its groups from rollout workers through the "
+             "coordinator, which is not in this build yet; use algorithm.name: sft", c.algorithm.name);
+  const bool rank0 = comm.rank() == 0;
+  LearnerResult result;
+  torch::manual_seed(c.seed);
+
+  // Policy, optimizer and position: from the newest intact checkpoint, or from model.path.
+  const std::string resume_dir = agree_on_resume(c, comm);
+  const std::string model_dir = resume_dir.empty() ? c.model.path : (fs::path(resume_dir) / "model").string();
+  model::LoadOptions lo;
+  lo.device = device_of(c);
+  lo.freeze_vision_tower = c.model.freeze_vision_tower;
+  auto policy = model::Vlm::load(model_dir, lo);
+  policy->set_train(true);
+  const auto inputs = model::ModelInputs::load(model_dir, policy->config(), model::input_options(c));
+  std::map<std::string, at::Tensor> trainable;
+  for (const auto& [name, p] : policy->named_parameters()) {
+    if (p.requires_grad()) trainable[name] = p;
+  }
+  AdamWOptions ao;
+  ao.lr = c.trainer.lr;
+  ao.beta1 = c.trainer.adam_beta1;
+  ao.beta2 = c.trainer.adam_beta2;
+  ao.eps = c.trainer.adam_eps;
+  ao.weight_decay = c.trainer.weight_decay;
+  AdamW optimizer(trainable, ao);
+  TrainerState state;
+  state.seed = static_cast<uint64_t>(c.seed);
+  if (!resume_dir.empty()) {
+    state = read_trainer_state(resume_dir);
+    load_optimizer_state(resume_dir, optimizer);
+    restore_rng(state.rng_state);
+    if (rank0) spdlog::info("resuming from {} (step {}, weight version {})", resume_dir, state.step, state.weight_version);
+  }
+
+  const auto data = dataset::read_jsonl(c.data.train, dataset::read_options(c.data));
+  if (rank0 && !data.bad.empty()) spdlog::warn("{}: skipped {} bad rows (data.on_bad_row: skip)", c.data.train, data.bad.size());
+  DataOrder order(static_cast<int64_t>(data.rows.size()), state.seed, c.data.shuffle, state.epoch, state.cursor);
+  SftCache cache;
+
+  StepMetrics metrics(rank0 ? registry : nullptr,
+                      rank0 && c.metrics.jsonl ? (fs::path(c.resolved_run_dir()) / "metrics.jsonl").string() : "");
+  const LrSchedule schedule = parse_lr_schedule(c.trainer.lr_schedule);
+  SftUpdateOptions so;
+  so.micro_batch_size = c.trainer.micro_batch_size;
+  so.max_grad_norm = c.trainer.max_grad_norm;
+  so.bucket_bytes = c.trainer.allreduce_bucket_bytes;
+  so.pad_id = inputs.pad_id();
+  const std::string root = checkpoint_root(c);
+  auto checkpoint = [&] {
+    state.epoch = order.epoch();
+    state.cursor = order.cursor();
+    state.rng_state = rng_bytes();
+    if (rank0) {
+      const auto t = Clock::now();
+      result.checkpoint = save_checkpoint(root, *policy, model_dir, optimizer, state, config_yaml, c.checkpoint.keep_last);
+      spdlog::info("checkpoint {} written in {:.1f} s", result.checkpoint,
+                   std::chrono::duration<double>(Clock::now() - t).count());
+    }
+    comm.barrier();
+  };
+  if (rank0) {
+    spdlog::info("SFT: {} rows from {}, {} steps of {} rows on {} rank(s), {} trainable parameters", data.rows.size(),
+                 c.data.train, c.trainer.steps, c.trainer.prompts_per_step, comm.world_size(), [&] {
+                   int64_t n = 0;
+                   for (const auto& [name, p] : trainable) n += p.numel();
+                   return n;
+                 }());
+  }
+
+  int64_t since_checkpoint = 0;
+  while (state.step < c.trainer.steps) {
+    at::Tensor flag = at::full({1}, stop.load() ? 1.0 : 0.0, at::kDouble);
+    comm.all_reduce_sum(flag);
+    if (flag[0].item<double>() > 0) {
+      result.stopped = true;
+      break;
+    }
+    const auto t_step = Clock::now();
+    const double lr = learning_rate(schedule, c.trainer.lr, state.step, c.trainer.warmup_steps, c.trainer.steps);
+    optimizer.set_lr(lr);
+    const auto rows = order.next(c.trainer.prompts_per_step);
+    std::vector<Sequence> local;
+    std::vector<at::Tensor> pixels;
+    int64_t skipped = 0;
+    for (size_t i = static_cast<size_t>(comm.rank()); i < rows.size(); i += static_cast<size_t>(comm.world_size())) {
+      const int64_t r = rows[i];
+      const dataset::Row& row = data.rows[static_cast<size_t>(r)];
+      if (cache.bad.count(r)) {
+        ++skipped;
+        continue;
+      }
+      try {
+        auto it = cache.sequences.find(r);
+        if (it == cache.sequences.end()) {
+          SEER_CHECK(row.is_conversation(), "{}:{}: not a conversation row; SFT trains on {{\"conversations\": ...}} rows",
+                     c.data.train, row.line);
+          std::vector<std::pair<std::string, std::string>> turns;
+          for (const auto& t : row.conversation) turns.emplace_back(t.role, t.content);
+          const auto ex = inputs.sft_example(turns, fmt::format("{}:{}", c.data.train, row.line));
+          Sequence s;
+          s.ids = ex.ids;
+          s.target = ex.target;
+          it = cache.sequences.emplace(r, std::move(s)).first;
+        }
+        Sequence s = it->second;
+        if (!row.image.empty()) {
+          s.image = static_cast<int64_t>(pixels.size());
+          pixels.push_back(inputs.pixel_values(row.image));
+        }
+        local.push_back(std::move(s));
+      } catch (const Error& e) {
+        spdlog::warn("skipping row: {}", e.what());
+        cache.bad[r] = e.what();
+        ++skipped;
+      }
+    }
+    const SftUpdateStats st = sft_update(*policy, optimizer, comm, local, pixels, so);
+    ++state.step;
+    ++state.weight_version;
+    ++since_checkpoint;
+    const double seconds = std::chrono::duration<double>(Clock::now() - t_step).count();
+    result.steps_done = state.step;
+    result.last_loss = st.loss;
+    if (rank0) {
+      metrics.record(state.step, {{"sft_loss", st.loss},
+                                  {"grad_norm", st.grad_norm},
+                                  {"lr", lr},
+                                  {"weight_version", static_cast<double>(state.weight_version)},
+                                  {"tokens", st.tokens},
+                                  {"sequences", st.sequences},
+                                  {"tokens_per_second", st.tokens / std::max(seconds, 1e-9)},
+                                  {"allreduce_busbw", st.allreduce_bus_bandwidth},
+                                  {"phase/forward_backward", st.seconds_forward_backward},
+                                  {"phase/allreduce", st.seconds_allreduce},
+                                  {"phase/step", seconds},
+                                  {"epoch", static_cast<double>(order.epoch())},
+                                  {"skipped_rows", static_cast<double>(skipped)}});
+      if (c.metrics.log_every_steps > 0 && (state.step % c.metrics.log_every_steps == 0 || state.step == c.trainer.steps)) {
+        spdlog::info("step {}/{} | loss {:.4f} | grad norm {:.3f} | lr {:.2e} | {:.0f} tok/s | {:.2f} s", state.step,
+                     c.trainer.steps, st.loss, st.grad_norm, lr, st.tokens / std::max(seconds, 1e-9), seconds);
+      }
+    }
+    if (c.checkpoint.every_steps > 0 && state.step % c.checkpoint.every_steps == 0) {
+      checkpoint();
+      since_checkpoint = 0;
+    }
+  }
+  if (since_checkpoint > 0 || (result.checkpoint.empty() && resume_dir.empty())) checkpoint();
+  if (result.checkpoint.empty() && !resume_dir.empty()) result.checkpoint = resume_dir;
+  result.steps_done = state.step;
+  return result;
+}
+
+}  // namespace seer::trainer
