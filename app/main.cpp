@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include "app/blas_runtime.h"
 #include "app/commands.h"
 #include "core/check.h"
 #include "core/did_you_mean.h"
@@ -45,6 +46,7 @@ bool check_command_names(const CLI::App& app, int argc, char** argv) {
 
 int main(int argc, char** argv) {
   using namespace seer::app;
+  ensure_openblas_kernel(argv);  // may re-execute this program with OPENBLAS_CORETYPE set (app/blas_runtime.h)
   Invocation inv;
   CLI::App app{"seer: train vision-language models into visual reasoning models (SFT + GRPO)", "seer"};
   app.require_subcommand(1, 1);
@@ -60,6 +62,7 @@ int main(int argc, char** argv) {
   add_data_command(app, inv);
   add_train_command(app, inv);
   add_eval_command(app, inv);
+  add_doctor_command(app, inv);
   add_pending_commands(app, inv);
 
   if (!check_command_names(app, argc, argv)) return kExitUnavailable;
