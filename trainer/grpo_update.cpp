@@ -24,6 +24,8 @@ struct Flat {
   std::vector<const std::vector<float>*> rollout_logprobs;
   std::vector<at::Tensor> pixel_values;  ///< one per image index
   std::vector<int64_t> mini_batch;       ///< per sequence, non-decreasing (groups come in mini-batch order)
+  std::vector<std::string> group_ids;    ///< per sequence
+  std::vector<double> rewards;           ///< per sequence
 };
 
 Flat flatten(const std::vector<Group>& groups) {
@@ -48,6 +50,8 @@ Flat flatten(const std::vector<Group>& groups) {
       f.advantages.push_back(c.advantage);
       f.rollout_logprobs.push_back(&c.rollout_logprobs);
       f.mini_batch.push_back(g.mini_batch);
+      f.group_ids.push_back(g.prompt_id);
+      f.rewards.push_back(*c.reward);
     }
   }
   return f;
@@ -162,7 +166,13 @@ PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW
 
   // Old log-probs: with one optimizer step per learner step the policy is unchanged until after the only
   // backward pass, so the current pass's detached values are the old ones (identical numbers, one pass less).
-  const bool single_pass = o.ppo_epochs * o.mini_batches == 1;
+  // (A KL penalty in the reward needs them before the update, to recompute the advantages.)
+  const bool kl_in_reward = use_ref && o.kl_in_reward;
+  SEER_CHECK(!kl_in_reward || o.advantage.estimator != AdvantageEstimator::kReinforcePlusPlusBaseline ||
+                 comm.world_size() == 1,
+             "algorithm.kl_in: reward with advantage reinforce_pp_baseline needs the batch std over all ranks; "
+             "run one learner rank or put the KL in the loss");
+  const bool single_pass = o.ppo_epochs * o.mini_batches == 1 && !kl_in_reward;
   auto t0 = Clock::now();
   if (!single_pass) {
     torch::NoGradGuard no_grad;
@@ -188,6 +198,21 @@ PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW
     }
   }
   st.seconds_ref = since(t0);
+  ClipLossOptions clip = o.clip;
+  if (kl_in_reward) {
+    // r_i - beta * sum_t KL_t(old || ref), then the advantages of this rank's groups again (whole groups live
+    // on one rank, so per-group statistics are exact).
+    std::vector<std::optional<double>> adjusted(n);
+    for (const Micro& mc : micro) {
+      auto kl = kl_penalty(mc.old, mc.ref, o.clip.kl);
+      auto per_seq = at::where(mc.batch.target, kl, at::zeros_like(kl)).sum(1).to(at::kDouble).contiguous();
+      for (size_t i = mc.begin; i < mc.end; ++i) {
+        adjusted[i] = f.rewards[i] - o.clip.beta * per_seq[static_cast<int64_t>(i - mc.begin)].item<double>();
+      }
+    }
+    f.advantages = compute_advantages(f.group_ids, adjusted, o.advantage);
+    clip.beta = 0.0;  // the KL is in the reward, not in the loss
+  }
 
   // Sums for the reported statistics (this rank), reduced at the end.
   double loss_sum = 0, kl_sum = 0, ent_sum = 0, clip_sum = 0, mis_sum = 0, mis_n = 0;
@@ -220,7 +245,7 @@ PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW
           auto seq = diff.sum(1) / mask.sum(1).clamp_min(1).to(at::kFloat);  // log s_i
           old_for_ratio = logp.detach() - seq.unsqueeze(1);
         }
-        at::Tensor token_loss = clipped_token_loss(logp, old_for_ratio, adv, mask, o.clip, use_ref ? mc.ref : at::Tensor());
+        at::Tensor token_loss = clipped_token_loss(logp, old_for_ratio, adv, mask, clip, use_ref ? mc.ref : at::Tensor());
         at::Tensor loss = aggregate(token_loss, mask, o.aggregation, o.norm_len, denom);
         loss.backward();
         loss_sum += loss.item<double>();

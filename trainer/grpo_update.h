@@ -55,6 +55,9 @@ bool rewards_all_equal(const Group& group);
 
 struct PolicyUpdateOptions {
   ClipLossOptions clip;                 ///< eps_low/high, beta (0 = no reference pass), KL estimator
+  bool kl_in_reward = false;            ///< KL as a reward penalty instead of a loss term (algorithm.kl_in: reward):
+                                        ///< r_i - beta * sum_t KL_t, then advantages again (`advantage` options)
+  AdvantageOptions advantage;           ///< used when kl_in_reward recomputes advantages
   Aggregation aggregation = Aggregation::kTokenMean;
   bool sequence_level_ratio = false;    ///< GSPO (Zheng et al. 2025, eq. 7): ratio = exp(mean token log-ratio)
   int64_t ppo_epochs = 1;

@@ -9,6 +9,8 @@
 
 #include "model/presets.h"
 #include "model/vlm.h"
+#include "core/config_load.h"
+#include "trainer/algorithm_options.h"
 #include "trainer/grpo_update.h"
 #include "trainer/optimizer.h"
 #include "trainer/sequence_batch.h"
@@ -162,7 +164,8 @@ TEST(GrpoUpdate, LossGradientMatchesFiniteDifferences) {
 std::vector<std::map<std::string, at::Tensor>> run_ranks(const std::vector<Group>& groups,
                                                          const std::vector<std::vector<size_t>>& shares,
                                                          const PolicyUpdateOptions& o,
-                                                         std::vector<PolicyUpdateStats>* stats = nullptr) {
+                                                         std::vector<PolicyUpdateStats>* stats = nullptr,
+                                                         uint64_t reference_seed = 11) {
   const size_t world = shares.size();
   std::vector<std::unique_ptr<model::Vlm>> policies, references;
   std::vector<std::unique_ptr<AdamW>> optimizers;
@@ -171,7 +174,7 @@ std::vector<std::map<std::string, at::Tensor>> run_ranks(const std::vector<Group
     // shift) gets float32 round-off as gradient, which Adam's normalisation turns into full-size steps
     // that differ with the summation order; in float64 that noise stays below Adam's epsilon.
     policies.push_back(make_model(11, at::kDouble));
-    references.push_back(make_model(11, at::kDouble));
+    references.push_back(make_model(reference_seed, at::kDouble));
     AdamWOptions ao;
     ao.lr = 1e-3;
     ao.weight_decay = 0.01;
@@ -250,6 +253,41 @@ TEST(GrpoUpdate, GspoAndSeqMeanVariantsMatchAcrossRanks) {
     const auto two = run_ranks(groups, {{3}, {0, 1, 2}}, o);
     for (const auto& [name, p] : one[0]) EXPECT_LT(rel(two[0].at(name), p), 1e-5) << name;
   }
+}
+
+TEST(GrpoUpdate, KlInRewardMatchesAcrossRanksAndDiffersFromKlInLoss) {
+  auto groups = make_groups(4);
+  assign_advantages(groups, {});
+  auto o = options();
+  o.clip.beta = 0.5;  // large enough to change the advantages' ordering effect
+  assign_mini_batches(groups, o.mini_batches);
+  // a reference that differs from the policy, so the per-sequence KL penalties are not 0
+  const auto in_loss = run_ranks(groups, {{0, 1, 2, 3}}, o, nullptr, 12);
+  o.kl_in_reward = true;
+  const auto one = run_ranks(groups, {{0, 1, 2, 3}}, o, nullptr, 12);
+  const auto two = run_ranks(groups, {{1, 2}, {0, 3}}, o, nullptr, 12);
+  double differs = 0;
+  for (const auto& [name, p] : one[0]) {
+    EXPECT_LT(rel(two[1].at(name), p), 1e-5) << name;
+    differs = std::max(differs, rel(in_loss[0].at(name), p));
+  }
+  EXPECT_GT(differs, 1e-4);
+}
+
+TEST(GrpoUpdate, OptionsFromConfig) {
+  const auto c = default_config({"algorithm.eps_high=0.28", "algorithm.kl_in=reward", "algorithm.advantage=rloo",
+                                 "algorithm.scale=none", "algorithm.loss_aggregation=seq-mean-token-mean",
+                                 "rollout.max_new_tokens=77", "algorithm.kl_estimator=k2"});
+  const auto o = policy_update_options(c, 5);
+  EXPECT_DOUBLE_EQ(o.clip.eps_high, 0.28);
+  EXPECT_DOUBLE_EQ(o.clip.beta, c.algorithm.kl_coef);
+  EXPECT_EQ(o.clip.kl, KlEstimator::kK2);
+  EXPECT_TRUE(o.kl_in_reward);
+  EXPECT_EQ(o.advantage.estimator, AdvantageEstimator::kRloo);
+  EXPECT_FALSE(o.advantage.scale_by_std);
+  EXPECT_EQ(o.aggregation, Aggregation::kSeqMeanTokenMean);
+  EXPECT_DOUBLE_EQ(o.norm_len, 77);
+  EXPECT_EQ(o.pad_id, 5);
 }
 
 TEST(GrpoUpdate, DegenerateInputsLeaveParametersFinite) {
