@@ -68,12 +68,27 @@ if [ $status -eq 2 ] && grep -qF "did you mean 'train'?" "$tmp/out"; then ok "su
 else bad "subcommand suggestion (exit $status)"; cat "$tmp/out"; fi
 
 # Subcommands not built yet say so and exit 2, whatever arguments they get.
-for args in "train" "run x.yaml" "rollout --config x.yaml --coordinator 127.0.0.1:1" "eval --model m --data d"; do
+for args in "run x.yaml" "rollout --config x.yaml --coordinator 127.0.0.1:1"; do
   "$seer" $args >"$tmp/out" 2>&1
   status=$?
   if [ $status -eq 2 ] && grep -q "not available in this build yet" "$tmp/out"; then ok "pending: seer $args"
   else bad "pending: seer $args (exit $status)"; cat "$tmp/out"; fi
 done
+
+# train and eval name what is missing and exit 1.
+printf 'model:\n  path: %s/no-model\nalgorithm:\n  name: sft\nmetrics:\n  prometheus: false\n' "$tmp" >"$tmp/t.yaml"
+"$seer" train "$tmp/t.yaml" --set run_dir="$tmp/run" >"$tmp/out" 2>&1
+status=$?
+if [ $status -eq 1 ] && grep -qF "$tmp/no-model/config.json" "$tmp/out"; then ok "train: missing model named"
+else bad "train: missing model (exit $status)"; cat "$tmp/out"; fi
+"$seer" eval --model "$tmp/no-model" --data "$tmp/none.jsonl" >"$tmp/out" 2>&1
+status=$?
+if [ $status -eq 1 ] && grep -qF "$tmp/no-model/config.json" "$tmp/out"; then ok "eval: missing model named"
+else bad "eval: missing model (exit $status)"; cat "$tmp/out"; fi
+"$seer" train "$tmp/t.yaml" --set algorithm.name=grpo --set run_dir="$tmp/run" >"$tmp/out" 2>&1
+status=$?
+if [ $status -eq 1 ] && grep -q "coordinator" "$tmp/out"; then ok "train: grpo without the coordinator says so"
+else bad "train: grpo refusal (exit $status)"; cat "$tmp/out"; fi
 
 # A misspelt nested command gets a suggestion too; no command at all prints the help.
 "$seer" config shwo >"$tmp/out" 2>&1
