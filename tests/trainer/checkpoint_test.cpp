@@ -14,6 +14,7 @@
 #include "trainer/checkpoint.h"
 #include "trainer/data_order.h"
 #include "trainer/optimizer.h"
+#include "trainer/trajectory_buffer.h"
 
 namespace seer::trainer {
 namespace {
@@ -154,6 +155,50 @@ TEST(DataOrder, SameSeedSameOrderAndCursorContinues) {
   DataOrder plain(4, 3, false);
   EXPECT_EQ(plain.next(5), (std::vector<int64_t>{0, 1, 2, 3, 0}));
   EXPECT_THROW(DataOrder(0, 1, true), Error);
+}
+
+}  // namespace
+}  // namespace seer::trainer
+
+namespace seer::trainer {
+namespace {
+
+Group group_with_rewards(const std::string& id, std::vector<std::optional<double>> rewards) {
+  Group g;
+  g.prompt_id = id;
+  for (auto r : rewards) {
+    Completion c;
+    c.tokens = {1};
+    c.reward = r;
+    g.completions.push_back(c);
+  }
+  return g;
+}
+
+TEST(TrajectoryBuffer, DynamicSamplingDropsEqualRewardGroupsAndWaitsForMore) {
+  TrajectoryBuffer buffer(/*dynamic_sampling=*/true, /*max_staleness=*/1);
+  buffer.push({group_with_rewards("a", {1.0, 1.0, 1.0}), 3});
+  buffer.push({group_with_rewards("b", {0.0, 1.0, 1.0}), 3});
+  buffer.push({group_with_rewards("c", {0.0, 0.0, std::nullopt}), 3});  // scored ones all equal
+  EXPECT_EQ(buffer.counts().dropped_equal_rewards, 2);
+  EXPECT_FALSE(buffer.take(2, 3).has_value());  // one usable group: wait for a refill
+  buffer.push({group_with_rewards("d", {0.5, 0.0}), 2});
+  auto step = buffer.take(2, 3);
+  ASSERT_TRUE(step.has_value());
+  EXPECT_EQ((*step)[0].prompt_id, "b");
+  EXPECT_EQ((*step)[1].prompt_id, "d");
+  EXPECT_EQ(buffer.counts().accepted, 2);
+}
+
+TEST(TrajectoryBuffer, StaleGroupsAreDroppedAndCounted) {
+  TrajectoryBuffer buffer(false, /*max_staleness=*/0);
+  buffer.push({group_with_rewards("old", {1.0, 1.0}), 4});  // equal rewards kept without dynamic sampling
+  buffer.push({group_with_rewards("new", {0.0, 1.0}), 5});
+  auto step = buffer.take(1, 5);
+  ASSERT_TRUE(step.has_value());
+  EXPECT_EQ((*step)[0].prompt_id, "new");
+  EXPECT_EQ(buffer.counts().dropped_stale, 1);
+  EXPECT_EQ(buffer.size(), 0u);
 }
 
 }  // namespace
