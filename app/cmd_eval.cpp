@@ -40,8 +40,9 @@ int eval(const EvalArgs& a, const Invocation& inv) {
   } catch (const std::exception& e) {
     return report_config_error(e);
   }
-  if (a.threads > 0) at::set_num_threads(a.threads);
+  if (a.threads > 0) cfg.compute.threads = a.threads;
   try {
+    apply_compute(cfg.compute, "eval");
     const std::string model_dir = a.model.empty() ? cfg.model.path : a.model;
     const std::string data_file = a.data.empty() ? cfg.data.eval : a.data;
     SEER_CHECK(!data_file.empty(), "no data to evaluate: pass --data FILE or set data.eval");
@@ -108,7 +109,7 @@ void add_eval_command(CLI::App& app, Invocation& inv) {
   cmd->add_option("--batch", a->batch, "prompts per generation call")->check(CLI::Range(1, 4096));
   cmd->add_option("--max-new-tokens", a->max_new_tokens, "default: rollout.max_new_tokens");
   cmd->add_option("--limit", a->limit, "evaluate only the first N rows");
-  cmd->add_option("--threads", a->threads, "intra-op threads (default: LibTorch's)");
+  cmd->add_option("--threads", a->threads, "intra-op threads (default: compute.threads, else all cores)");
   cmd->add_option("--json", a->json_out, "also write the report (with each row's completion) to this file");
   cmd->callback([a, &inv] { inv.exit_code = eval(*a, inv); });
 }

@@ -1,7 +1,6 @@
 // `seer train CONFIG`: one learner rank. Under mpirun (or srun) every rank runs this; the world comes from
 // MPI, otherwise it is a world of one. SIGINT/SIGTERM stop training after the current step, with a
 // checkpoint, so a preempted job loses nothing.
-#include <sched.h>
 #include <pthread.h>
 #include <signal.h>
 
@@ -45,14 +44,11 @@ int local_ranks() {
   return v != nullptr ? std::max(1, std::atoi(v)) : 1;
 }
 
-int cores_available() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
-  return std::max(1u, std::thread::hardware_concurrency());
-}
-
 int train(const TrainArgs& args, const Invocation& inv) {
+  // First, before MPI, OpenMP or any other library starts a thread: every thread inherits the blocked
+  // SIGINT/SIGTERM, so only the watcher below receives them (a thread that did not block them would take
+  // the default action and kill the rank mid-step).
+  block_stop_signals();
   std::unique_ptr<trainer::Communicator> comm;
   try {
     comm = launched_by_mpi() ? trainer::make_mpi_communicator() : trainer::make_single_communicator();
@@ -72,11 +68,15 @@ int train(const TrainArgs& args, const Invocation& inv) {
     spdlog::warn("running {} learner rank(s) but cluster.learner_ranks = {}; the world from the launcher wins",
                  comm->world_size(), cfg.cluster.learner_ranks);
   }
-  // Intra-op threads: the cores this process may use, shared among the learner ranks on this host.
-  const int threads = std::max(1, cores_available() / local_ranks());
-  at::set_num_threads(threads);
+  // Intra-op threads (the cores this process may use, shared among the learner ranks on this host),
+  // linear-layer backend and dtype.
+  try {
+    apply_compute(cfg.compute, "learner", local_ranks());
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return kExitBadInput;
+  }
 
-  block_stop_signals();  // before any thread starts: only the watcher below sees SIGINT/SIGTERM
   std::atomic<bool> stop{false};
   std::thread watcher([&stop] {
     const int sig = wait_for_stop_signal();
@@ -93,8 +93,7 @@ int train(const TrainArgs& args, const Invocation& inv) {
     auto exposer = start_metrics(cfg.metrics, registry, comm->rank());
     if (comm->rank() == 0) {
       write_resolved_config(cfg, cfg.resolved_run_dir());
-      spdlog::info("learner rank {}/{} with {} intra-op threads; run folder {}", comm->rank(), comm->world_size(), threads,
-                   cfg.resolved_run_dir());
+      spdlog::info("learner rank {}/{}; run folder {}", comm->rank(), comm->world_size(), cfg.resolved_run_dir());
     }
     const auto result = trainer::run_learner(cfg, config_to_yaml(cfg), *comm, registry, stop);
     if (comm->rank() == 0) {

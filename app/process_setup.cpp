@@ -1,5 +1,13 @@
 #include "app/process_setup.h"
 
+#include <sched.h>
+
+#include <thread>
+
+#include <ATen/Parallel.h>
+
+#include "model/linear.h"
+
 #include <signal.h>
 
 #include <cstdio>
@@ -79,6 +87,26 @@ sigset_t stop_signals() {
   return set;
 }
 }  // namespace
+
+int cores_available() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+void apply_compute(const ComputeConfig& compute, const std::string& role, int processes_on_host) {
+  const int threads = compute.threads > 0 ? static_cast<int>(compute.threads)
+                                          : std::max(1, cores_available() / std::max(1, processes_on_host));
+  at::set_num_threads(threads);
+  const auto dtype = model::parse_compute_dtype(role == "learner" ? compute.learner_dtype : compute.rollout_dtype);
+  model::set_compute_dtype(dtype);
+  const model::MatmulBackend backend = compute.matmul == "auto" ? model::measure_fastest_backend(512)
+                                                                 : model::parse_matmul_backend(compute.matmul);
+  model::set_matmul_backend(backend);
+  spdlog::info("compute: {} intra-op threads, linear layers on {}{} in {}", threads, model::to_string(backend),
+               compute.matmul == "auto" ? " (measured fastest)" : "", dtype == at::kBFloat16 ? "bfloat16" : "float32");
+}
 
 void block_stop_signals() {
   const sigset_t set = stop_signals();

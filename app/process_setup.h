@@ -35,6 +35,15 @@ std::unique_ptr<prometheus::Exposer> start_metrics(const MetricsConfig& metrics,
                                                    const std::shared_ptr<prometheus::Registry>& registry,
                                                    int port_offset = 0);
 
+/// Applies the `compute` section for a process of kind `role` ("learner" uses compute.learner_dtype, anything
+/// else compute.rollout_dtype): intra-op threads (compute.threads, else the cores available to this process
+/// divided by `processes_on_host`), the linear-layer backend (auto: measured now, ~0.1 s) and dtype. Logs
+/// the choice. Throws seer::Error for an unusable choice (onednn without oneDNN).
+void apply_compute(const ComputeConfig& compute, const std::string& role, int processes_on_host = 1);
+
+/// Cores this process may run on (its CPU affinity mask).
+int cores_available();
+
 /// Blocks SIGINT and SIGTERM in this thread and every thread it starts afterwards; call before starting
 /// servers. wait_for_stop_signal() then returns the signal number when one arrives.
 void block_stop_signals();

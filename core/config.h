@@ -136,6 +136,14 @@ struct ClusterConfig {
   std::vector<std::string> mpirun_args; ///< Extra arguments for mpirun.
 };
 
+/// How tensors are computed on CPU (issue: CPU compute backend). Each process applies its own dtype.
+struct ComputeConfig {
+  std::string matmul = "auto";          ///< auto (measured at start-up) | blas | onednn: the fp32 linear-layer path
+  std::string learner_dtype = "float32";  ///< float32 | bfloat16: matmul dtype of learner passes (fp32 master weights)
+  std::string rollout_dtype = "float32";  ///< float32 | bfloat16: matmul dtype of generation and evaluation
+  int64_t threads = 0;                  ///< intra-op threads per process; 0 = cores available / seer processes on the host
+};
+
 /// The whole experiment. Top-level keys: name, run_dir, seed, log_level, and the sections.
 struct ExperimentConfig {
   std::string name = "seer";            ///< Experiment name (used in the default run_dir).
@@ -152,6 +160,7 @@ struct ExperimentConfig {
   CheckpointConfig checkpoint;
   MetricsConfig metrics;
   ClusterConfig cluster;
+  ComputeConfig compute;
 
   /// run_dir, or runs/<name> when it is empty.
   std::string resolved_run_dir() const { return run_dir.empty() ? "runs/" + name : run_dir; }

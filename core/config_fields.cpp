@@ -136,6 +136,16 @@ ConfigSchema::ConfigSchema(ExperimentConfig& c) {
                   "coordinator port (0 = free port)");
   cluster.text("mpirun", &c.cluster.mpirun, "mpirun executable");
   cluster.text_list("mpirun_args", &c.cluster.mpirun_args, "extra mpirun arguments");
+
+  SchemaBuilder compute(*this, "compute");
+  compute.choice("matmul", &c.compute.matmul, {"auto", "blas", "onednn"},
+                 "fp32 linear layers: BLAS, oneDNN, or auto (the faster, measured at start-up)");
+  compute.choice("learner_dtype", &c.compute.learner_dtype, {"float32", "bfloat16"},
+                 "matmul dtype of learner passes (float32 master weights and optimizer state)");
+  compute.choice("rollout_dtype", &c.compute.rollout_dtype, {"float32", "bfloat16"},
+                 "matmul dtype of generation and evaluation");
+  compute.integer("threads", &c.compute.threads, Range::at_least(0),
+                  "intra-op threads per process (0 = cores available / seer processes on this host)");
 }
 
 }  // namespace seer

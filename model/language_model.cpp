@@ -31,7 +31,7 @@ DecoderLayerImpl::DecoderLayerImpl(const TextConfig& c, int64_t index) : c_(c), 
   input_layernorm = register_module("input_layernorm", RmsNorm(D, c.rms_norm_eps));
   post_attention_layernorm = register_module("post_attention_layernorm", RmsNorm(D, c.rms_norm_eps));
   auto attn = register_module("self_attn", std::make_shared<torch::nn::Module>());
-  auto lin = [](int64_t in, int64_t out, bool bias) { return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias)); };
+  auto lin = [](int64_t in, int64_t out, bool bias) { return Linear(in, out, bias); };
   q_proj = attn->register_module("q_proj", lin(D, H * d, c.attention_bias));
   k_proj = attn->register_module("k_proj", lin(D, Hkv * d, c.attention_bias));
   v_proj = attn->register_module("v_proj", lin(D, Hkv * d, c.attention_bias));

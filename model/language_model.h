@@ -23,8 +23,8 @@ class DecoderLayerImpl : public torch::nn::Module {
   TextConfig c_;
   int64_t index_;
   RmsNorm input_layernorm{nullptr}, post_attention_layernorm{nullptr};
-  torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
-  torch::nn::Linear gate_proj{nullptr}, up_proj{nullptr}, down_proj{nullptr};
+  Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
+  Linear gate_proj{nullptr}, up_proj{nullptr}, down_proj{nullptr};
 };
 TORCH_MODULE(DecoderLayer);
 

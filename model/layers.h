@@ -8,7 +8,7 @@
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/embedding.h>
-#include <torch/nn/modules/linear.h>
+#include "model/linear.h"
 #include <torch/nn/modules/normalization.h>
 #include <torch/types.h>
 

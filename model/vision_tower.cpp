@@ -10,13 +10,13 @@ VisionEncoderLayerImpl::VisionEncoderLayerImpl(const VisionConfig& c) : c_(c) {
   layer_norm1 = register_module("layer_norm1", ln());
   layer_norm2 = register_module("layer_norm2", ln());
   auto attn = register_module("self_attn", std::make_shared<torch::nn::Module>());
-  q_proj = attn->register_module("q_proj", torch::nn::Linear(D, D));
-  k_proj = attn->register_module("k_proj", torch::nn::Linear(D, D));
-  v_proj = attn->register_module("v_proj", torch::nn::Linear(D, D));
-  out_proj = attn->register_module("out_proj", torch::nn::Linear(D, D));
+  q_proj = attn->register_module("q_proj", Linear(D, D));
+  k_proj = attn->register_module("k_proj", Linear(D, D));
+  v_proj = attn->register_module("v_proj", Linear(D, D));
+  out_proj = attn->register_module("out_proj", Linear(D, D));
   auto mlp = register_module("mlp", std::make_shared<torch::nn::Module>());
-  fc1 = mlp->register_module("fc1", torch::nn::Linear(D, c.intermediate_size));
-  fc2 = mlp->register_module("fc2", torch::nn::Linear(c.intermediate_size, D));
+  fc1 = mlp->register_module("fc1", Linear(D, c.intermediate_size));
+  fc2 = mlp->register_module("fc2", Linear(c.intermediate_size, D));
 }
 
 torch::Tensor VisionEncoderLayerImpl::forward(const torch::Tensor& x) {

@@ -18,7 +18,7 @@ class VisionEncoderLayerImpl : public torch::nn::Module {
  private:
   VisionConfig c_;
   torch::nn::LayerNorm layer_norm1{nullptr}, layer_norm2{nullptr};
-  torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, out_proj{nullptr}, fc1{nullptr}, fc2{nullptr};
+  Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, out_proj{nullptr}, fc1{nullptr}, fc2{nullptr};
 };
 TORCH_MODULE(VisionEncoderLayer);
 

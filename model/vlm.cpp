@@ -22,18 +22,18 @@ struct VlmModule : torch::nn::Module {
       auto tower = register_module("vision_tower", std::make_shared<torch::nn::Module>());
       vision = tower->register_module("vision_model", VisionTransformer(c.vision));
       auto proj = register_module("multi_modal_projector", std::make_shared<torch::nn::Module>());
-      linear_1 = proj->register_module("linear_1", torch::nn::Linear(c.vision.hidden_size, c.text.hidden_size));
-      linear_2 = proj->register_module("linear_2", torch::nn::Linear(c.text.hidden_size, c.text.hidden_size));
+      linear_1 = proj->register_module("linear_1", Linear(c.vision.hidden_size, c.text.hidden_size));
+      linear_2 = proj->register_module("linear_2", Linear(c.text.hidden_size, c.text.hidden_size));
     }
     auto lm = register_module("language_model", std::make_shared<torch::nn::Module>());
     decoder = lm->register_module("model", Decoder(c.text));
     if (!c.text.tie_word_embeddings) {
       lm_head = lm->register_module(
-          "lm_head", torch::nn::Linear(torch::nn::LinearOptions(c.text.hidden_size, c.text.vocab_size).bias(false)));
+          "lm_head", Linear(c.text.hidden_size, c.text.vocab_size, false));
     }
   }
   VisionTransformer vision{nullptr};
-  torch::nn::Linear linear_1{nullptr}, linear_2{nullptr}, lm_head{nullptr};
+  Linear linear_1{nullptr}, linear_2{nullptr}, lm_head{nullptr};
   Decoder decoder{nullptr};
 };
 
@@ -202,7 +202,7 @@ at::Tensor Vlm::logits(const at::Tensor& hidden) {
   // float32 for float32/16-bit models; a float64 model keeps float64 (gradient checks)
   const auto dtype = hidden.scalar_type() == torch::kDouble ? torch::kDouble : torch::kFloat32;
   if (impl_->module->lm_head) return impl_->module->lm_head(hidden).to(dtype);
-  return torch::matmul(hidden, impl_->module->decoder->embed_tokens->weight.t()).to(dtype);
+  return model::linear(hidden, impl_->module->decoder->embed_tokens->weight, at::Tensor()).to(dtype);
 }
 
 TokenLogprobs Vlm::token_logprobs(const at::Tensor& ids, const at::Tensor& attention_mask, const at::Tensor& features,

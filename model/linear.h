@@ -1,0 +1,54 @@
+// The linear layer every seer model uses, with a process-wide choice of how its matmuls run on CPU:
+//   BLAS    at::linear (LibTorch -> libblas.so.3, OpenBLAS after scripts/install-deps.sh)
+//   oneDNN  at::mkldnn_linear inside LibTorch, forward and backward (a custom autograd function: the
+//           mkldnn tensors themselves have no autograd); float32 only
+// and a compute dtype: with bfloat16, inputs and weights are cast to bf16 for the product and the result
+// back to the input's dtype, so float32 master weights get float32 gradients (what torch.autocast does for
+// linear layers). Parameters keep their Hugging Face names (weight, bias).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <torch/nn/cloneable.h>
+#include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
+
+namespace seer::model {
+
+enum class MatmulBackend { kBlas, kOneDnn };
+
+/// Sets how every seer Linear computes in this process (default BLAS, float32). Call before threads start.
+void set_matmul_backend(MatmulBackend backend);
+MatmulBackend matmul_backend();
+/// at::kFloat or at::kBFloat16.
+void set_compute_dtype(at::ScalarType dtype);
+at::ScalarType compute_dtype();
+
+/// "blas" | "onednn" (throws seer::Error otherwise, and for onednn when LibTorch has no oneDNN).
+MatmulBackend parse_matmul_backend(const std::string& name);
+std::string to_string(MatmulBackend backend);
+/// "float32" | "bfloat16".
+at::ScalarType parse_compute_dtype(const std::string& name);
+
+/// The faster backend for linear layers of width `features` (forward + backward of a (rows x features) @
+/// (features x features) product, ~50 ms per backend). BLAS when oneDNN is unavailable.
+MatmulBackend measure_fastest_backend(int64_t features, int64_t rows = 256);
+
+/// y = x w^T + b through the current backend and dtype. x (..., in), w (out, in), b (out) or undefined.
+at::Tensor linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b);
+
+class LinearImpl : public torch::nn::Cloneable<LinearImpl> {
+ public:
+  LinearImpl(int64_t in_features, int64_t out_features, bool bias = true);
+  void reset() override;
+  at::Tensor forward(const at::Tensor& x);
+  at::Tensor weight, bias;
+
+ private:
+  int64_t in_, out_;
+  bool has_bias_;
+};
+TORCH_MODULE(Linear);
+
+}  // namespace seer::model
