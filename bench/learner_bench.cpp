@@ -2,7 +2,8 @@
 // all-reduce, clipping, AdamW) on the `tiny` / `small` presets, reported as trained tokens/s and achieved
 // GFLOP/s (6 · trainable parameters per token) next to an fp32 GEMM measured in the same run; and the
 // bucketed all-reduce's bus bandwidth next to one raw MPI_Allreduce of the same bytes (nccl-tests busbw).
-// Usage: mpirun -np 2 learner_bench [--seconds S] [--preset tiny|small]   (or alone: world of one)
+// Usage: mpirun -np 2 learner_bench [--seconds S] [--preset tiny|small] [--threads N] [--all-paths]
+//        (or alone: a world of one). --all-paths also runs the step on oneDNN fp32 and bf16 linear layers.
 #include <mpi.h>
 
 #include <chrono>
@@ -14,6 +15,7 @@
 
 #include <torch/torch.h>
 
+#include "model/linear.h"
 #include "model/presets.h"
 #include "model/vlm.h"
 #include "trainer/communicator.h"
@@ -35,32 +37,69 @@ bool under_mpi() { return std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr || std:
 int main(int argc, char** argv) {
   double seconds = 3.0;
   std::string only;
+  int threads_arg = 0;
   for (int i = 1; i + 1 < argc; ++i) {
     if (std::strcmp(argv[i], "--seconds") == 0) seconds = std::atof(argv[i + 1]);
     if (std::strcmp(argv[i], "--preset") == 0) only = argv[i + 1];
+    if (std::strcmp(argv[i], "--threads") == 0) threads_arg = std::atoi(argv[i + 1]);
   }
+  bool all_paths = false;
+  for (int i = 1; i < argc; ++i) all_paths |= std::strcmp(argv[i], "--all-paths") == 0;
   auto comm = under_mpi() ? trainer::make_mpi_communicator() : trainer::make_single_communicator();
   const int rank = comm->rank(), world = comm->world_size();
   const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
   const int local_ranks = local ? std::max(1, std::atoi(local)) : 1;
-  const int threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / local_ranks);
+  const int threads =
+      threads_arg > 0 ? threads_arg : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / local_ranks);
   torch::set_num_threads(threads);
 
-  // GEMM ceiling with this process's threads (every rank measures; rank 0 reports).
+  // GEMM ceiling with this process's threads: the best of fp32 BLAS, fp32 oneDNN and bf16 at n = 512 and
+  // 1024 (every rank measures; rank 0 reports).
   torch::manual_seed(0);
-  const auto a = torch::randn({512, 512}), b = torch::randn({512, 512});
-  (void)torch::mm(a, b);
-  int calls = 0;
+  double gemm_gflops = 0;
   auto t0 = Clock::now();
-  do {
-    (void)torch::mm(a, b);
-    ++calls;
-  } while (since(t0) < seconds / 2);
-  const double gemm_gflops = calls * 2.0 * 512 * 512 * 512 / since(t0) / 1e9;
-  if (rank == 0) std::printf("{\"bench\":\"gemm_fp32_512\",\"threads\":%d,\"gflops\":%.2f}\n", threads, gemm_gflops);
+  for (const int64_t n : {512, 1024}) {
+    for (const char* kind : {"blas_fp32", "onednn_fp32", "bf16"}) {
+      const std::string k = kind;
+      if (k == "onednn_fp32" && !at::hasMKLDNN()) continue;
+      auto a = torch::randn({n, n}), b = torch::randn({n, n});
+      if (k == "bf16") {
+        a = a.to(at::kBFloat16);
+        b = b.to(at::kBFloat16);
+      }
+      const auto ad = k == "onednn_fp32" ? a.to_mkldnn() : a;
+      auto run = [&] { (void)(k == "onednn_fp32" ? at::mkldnn_linear(ad, b, {}) : torch::mm(a, b)); };
+      run();
+      int calls = 0;
+      t0 = Clock::now();
+      do {
+        run();
+        ++calls;
+      } while (since(t0) < seconds / 6);
+      const double gflops = calls * 2.0 * static_cast<double>(n * n * n) / since(t0) / 1e9;
+      gemm_gflops = std::max(gemm_gflops, gflops);
+      if (rank == 0) {
+        std::printf("{\"bench\":\"gemm\",\"kind\":\"%s\",\"n\":%lld,\"threads\":%d,\"gflops\":%.2f}\n", kind,
+                    static_cast<long long>(n), threads, gflops);
+      }
+    }
+  }
 
+  struct Path {
+    const char* name;
+    model::MatmulBackend backend;
+    at::ScalarType dtype;
+  };
+  std::vector<Path> paths = {{"blas_fp32", model::MatmulBackend::kBlas, at::kFloat}};
+  if (all_paths) {
+    if (at::hasMKLDNN()) paths.push_back({"onednn_fp32", model::MatmulBackend::kOneDnn, at::kFloat});
+    paths.push_back({"bf16", model::MatmulBackend::kBlas, at::kBFloat16});
+  }
+  for (const Path& path : paths)
   for (const char* preset : {"tiny", "small"}) {
     if (!only.empty() && only != preset) continue;
+    model::set_matmul_backend(path.backend);
+    model::set_compute_dtype(path.dtype);
     const model::VlmConfig cfg = model::preset_config(preset);
     auto policy = model::Vlm::create(cfg, 1);
     policy->set_train(true);
@@ -107,32 +146,53 @@ int main(int argc, char** argv) {
     const double elapsed = since(t0);
     const double tokens = static_cast<double>(steps * B * T * world) / elapsed;   // all ranks
     const double gflops_rank = tokens / world * 6.0 * static_cast<double>(n_params) / 1e9;
-    // Raw MPI_Allreduce of the same gradient bytes, one buffer, as the baseline for the bucketed one.
-    double raw_busbw = 0;
+    // The bucketed all-reduce alone (after a barrier, so rank skew of the step does not count), and one raw
+    // MPI_Allreduce of the same gradient bytes in one buffer as its baseline.
+    double raw_busbw = 0, isolated_busbw = 0;
     if (world > 1) {
+      std::vector<at::Tensor> plist;
+      for (auto& [name, p] : params) {
+        p.mutable_grad() = torch::ones_like(p);
+        plist.push_back(p);
+      }
+      int n = 0;
+      double seconds_sum = 0;
+      trainer::GradSyncStats last;
+      const int reps = 20;  // a fixed count: every rank must make the same collectives
+      for (; n < reps; ++n) {
+        comm->barrier();
+        last = trainer::all_reduce_gradients(plist, *comm, so.bucket_bytes);
+        seconds_sum += last.seconds;
+      }
+      isolated_busbw = static_cast<double>(last.bytes) / (seconds_sum / n) * 2.0 * (world - 1) / world;
       at::Tensor flat = torch::ones({n_params}, at::kFloat);
       MPI_Allreduce(MPI_IN_PLACE, flat.data_ptr<float>(), static_cast<int>(n_params), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
-      int reps = 0;
-      MPI_Barrier(MPI_COMM_WORLD);
-      t0 = Clock::now();
-      while (reps < 5 || since(t0) < seconds / 4) {
+      double raw_seconds = 0;
+      for (int i = 0; i < reps; ++i) {
+        MPI_Barrier(MPI_COMM_WORLD);
+        const auto t1 = Clock::now();
         MPI_Allreduce(MPI_IN_PLACE, flat.data_ptr<float>(), static_cast<int>(n_params), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
-        ++reps;
-        if (reps >= 1000) break;
+        raw_seconds += since(t1);
       }
-      const double per = since(t0) / reps;
+      const double per = raw_seconds / reps;
       raw_busbw = static_cast<double>(n_params) * 4 / per * 2.0 * (world - 1) / world;
     }
     if (rank == 0) {
-      std::printf("{\"bench\":\"learner_sft_step\",\"preset\":\"%s\",\"world\":%d,\"threads_per_rank\":%d,"
+      std::printf("{\"bench\":\"learner_sft_step\",\"path\":\"%s\",\"preset\":\"%s\",\"world\":%d,\"threads_per_rank\":%d,"
                   "\"trainable_params\":%lld,\"tokens_per_s\":%.0f,\"gflops_per_rank\":%.2f,\"vs_gemm\":%.3f,"
-                  "\"allreduce_busbw\":%.3e,\"raw_mpi_allreduce_busbw\":%.3e,\"bucketed_vs_raw\":%.3f}\n",
-                  preset, world, threads, static_cast<long long>(n_params), tokens, gflops_rank,
-                  gflops_rank / gemm_gflops, busbw, raw_busbw, raw_busbw > 0 ? busbw / raw_busbw : 0.0);
-      std::printf("%s: %.0f tokens/s on %d rank(s) (%.2f GFLOP/s per rank = %.0f%% of GEMM %.2f); all-reduce "
-                  "busbw %.2f GB/s vs raw MPI_Allreduce %.2f GB/s\n",
-                  preset, tokens, world, gflops_rank, 100 * gflops_rank / gemm_gflops, gemm_gflops, busbw / 1e9,
-                  raw_busbw / 1e9);
+                  "\"allreduce_busbw_in_step\":%.3e,\"allreduce_busbw\":%.3e,\"raw_mpi_allreduce_busbw\":%.3e,"
+                  "\"bucketed_vs_raw\":%.3f}\n",
+                  path.name, preset, world, threads, static_cast<long long>(n_params), tokens, gflops_rank,
+                  gflops_rank / gemm_gflops, busbw, isolated_busbw, raw_busbw,
+                  raw_busbw > 0 ? isolated_busbw / raw_busbw : 0.0);
+      std::printf("%s %s: %.0f tokens/s on %d rank(s) x %d threads (%.2f GFLOP/s per rank = %.0f%% of best GEMM %.2f)",
+                  preset, path.name, tokens, world, threads, gflops_rank, 100 * gflops_rank / gemm_gflops, gemm_gflops);
+      if (world > 1) {
+        std::printf("; bucketed all-reduce busbw %.2f GB/s (%.2f GB/s seen inside the step, rank skew included) vs "
+                    "raw MPI_Allreduce %.2f GB/s = %.0f%%", isolated_busbw / 1e9, busbw / 1e9, raw_busbw / 1e9,
+                    100 * isolated_busbw / raw_busbw);
+      }
+      std::printf("\n");
     }
   }
   return 0;
