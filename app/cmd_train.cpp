@@ -27,7 +27,7 @@ namespace {
 struct TrainArgs {
   std::string config;
   std::vector<std::string> overrides;
-  bool no_resume = false;
+  bool no_resume = false, resume = false;
 };
 
 /// True when this process was started by an MPI launcher (OpenMPI's mpirun, or a PMIx launcher like srun).
@@ -57,7 +57,8 @@ int train(const TrainArgs& args, const Invocation& inv) {
     return kExitBadInput;
   }
   std::vector<std::string> overrides = args.overrides;
-  if (args.no_resume) overrides.push_back("checkpoint.resume=false");
+  if (args.no_resume) overrides.push_back("checkpoint.resume=never");
+  if (args.resume) overrides.push_back("checkpoint.resume=required");
   ExperimentConfig cfg;
   try {
     cfg = load_and_log(args.config, overrides, inv.log_level, "learner", comm->rank(), comm->world_size());
@@ -115,7 +116,10 @@ void add_train_command(CLI::App& app, Invocation& inv) {
   CLI::App* cmd = app.add_subcommand("train", "Learner rank (run under mpirun for several): SFT and GRPO-family steps");
   cmd->add_option("config", args->config, "experiment config (YAML)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--set", args->overrides, "override a config key: section.key=value (repeatable)");
-  cmd->add_flag("--no-resume", args->no_resume, "start fresh even if the run folder has checkpoints");
+  CLI::Option* resume =
+      cmd->add_flag("--resume", args->resume, "continue from the newest intact checkpoint; fail if there is none");
+  CLI::Option* no_resume = cmd->add_flag("--no-resume", args->no_resume, "start fresh even if the run folder has checkpoints");
+  resume->excludes(no_resume);
   cmd->callback([args, &inv] { inv.exit_code = train(*args, inv); });
 }
 

@@ -112,8 +112,8 @@ int main(int argc, char** argv) {
       }
     }
     trainer::AdamW opt(params, {});
-    // This rank's share: 4 sequences of 128 tokens (F image placeholders, 64 trained tokens), one image each.
-    const int64_t B = 4, T = 128, F = cfg.image_feature_count(), S = cfg.vision.image_size;
+    // This rank's share: 8 sequences of 128 tokens (F image placeholders, 64 trained tokens), one image each.
+    const int64_t B = 8, T = 128, F = cfg.image_feature_count(), S = cfg.vision.image_size;
     std::vector<trainer::Sequence> seqs;
     std::vector<at::Tensor> pixels;
     for (int64_t i = 0; i < B; ++i) {

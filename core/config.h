@@ -114,7 +114,8 @@ struct CheckpointConfig {
   std::string dir;                      ///< "" = <run_dir>/checkpoints
   int64_t every_steps = 50;             ///< 0 = only at the end.
   int64_t keep_last = 3;                ///< Older checkpoints are deleted; 0 = keep all.
-  bool resume = true;                   ///< Continue from the latest checkpoint in `dir` if there is one.
+  std::string resume = "auto";          ///< auto: continue from the newest intact checkpoint in `dir` if any |
+                                        ///< required: fail without one | never: start over
 };
 
 /// `metrics`: Prometheus endpoints and the metrics.jsonl step record.

@@ -119,7 +119,8 @@ ConfigSchema::ConfigSchema(ExperimentConfig& c) {
   checkpoint.text("dir", &c.checkpoint.dir, "checkpoint folder (\"\" = <run_dir>/checkpoints)");
   checkpoint.integer("every_steps", &c.checkpoint.every_steps, Range::at_least(0), "save interval (0 = at the end)");
   checkpoint.integer("keep_last", &c.checkpoint.keep_last, Range::at_least(0), "checkpoints kept (0 = all)");
-  checkpoint.flag("resume", &c.checkpoint.resume, "resume from the latest checkpoint");
+  checkpoint.choice("resume", &c.checkpoint.resume, {"auto", "required", "never"},
+                    "continue from the newest intact checkpoint: if any (auto), or fail without one (required)");
 
   SchemaBuilder metrics(*this, "metrics");
   metrics.flag("prometheus", &c.metrics.prometheus, "expose /metrics on every process");

@@ -89,9 +89,18 @@ std::vector<std::string> list_checkpoints(const std::string& root) {
   return out;
 }
 
-std::string save_checkpoint(const std::string& root, const model::Vlm& model, const std::string& source_model_dir,
-                            const AdamW& optimizer, const TrainerState& state, const std::string& config_yaml,
-                            int64_t keep_last) {
+std::map<std::string, std::string> read_model_side_files(const std::string& model_dir) {
+  std::map<std::string, std::string> out;
+  for (const char* name : kModelFiles) {
+    const fs::path src = fs::path(model_dir) / name;
+    if (fs::exists(src)) out[name] = read_file(src.string());
+  }
+  return out;
+}
+
+std::string save_checkpoint(const std::string& root, const model::Vlm& model,
+                            const std::map<std::string, std::string>& side_files, const AdamW& optimizer,
+                            const TrainerState& state, const std::string& config_yaml, int64_t keep_last) {
   const fs::path final_dir = fs::path(root) / step_name(state.step);
   const fs::path tmp = fs::path(root) / (".tmp-" + step_name(state.step));
   std::error_code ec;
@@ -101,10 +110,7 @@ std::string save_checkpoint(const std::string& root, const model::Vlm& model, co
   fs::create_directories(tmp / "model");
 
   model.save_pretrained((tmp / "model").string());
-  for (const char* name : kModelFiles) {
-    const fs::path src = fs::path(source_model_dir) / name;
-    if (fs::exists(src)) fs::copy_file(src, tmp / "model" / name, fs::copy_options::overwrite_existing);
-  }
+  for (const auto& [name, content] : side_files) write_file_atomic((tmp / "model" / name).string(), content);
   model::write_safetensors((tmp / "optimizer.safetensors").string(), optimizer.state(),
                            {{"format", "pt"}, {"optimizer", "adamw"}, {"steps", std::to_string(optimizer.steps())}});
   nlohmann::json js = {{"step", state.step},     {"weight_version", state.weight_version},

@@ -34,13 +34,18 @@ struct TrainerState {
   std::string rng_state;       ///< LibTorch default CPU generator state (bytes)
 };
 
+/// The tokenizer and processor files of a model folder (tokenizer.json, tokenizer_config.json,
+/// preprocessor_config.json, ...): name -> content, read once when training starts, because the folder a
+/// run resumed from may itself be pruned (keep_last) before the run's next checkpoint.
+std::map<std::string, std::string> read_model_side_files(const std::string& model_dir);
+
 /// Writes checkpoint `state.step` under `root` and moves `latest` to it; deletes checkpoints beyond
-/// `keep_last` (0 = keep all). `source_model_dir` supplies the tokenizer/processor files copied next to
-/// the weights. Returns the checkpoint's directory. Throws seer::Error on I/O failure (the previous
-/// checkpoint and `latest` stay intact).
-std::string save_checkpoint(const std::string& root, const model::Vlm& model, const std::string& source_model_dir,
-                            const AdamW& optimizer, const TrainerState& state, const std::string& config_yaml,
-                            int64_t keep_last);
+/// `keep_last` (0 = keep all). `side_files` (read_model_side_files) are written next to the weights.
+/// Returns the checkpoint's directory. Throws seer::Error on I/O failure (the previous checkpoint and
+/// `latest` stay intact).
+std::string save_checkpoint(const std::string& root, const model::Vlm& model,
+                            const std::map<std::string, std::string>& side_files, const AdamW& optimizer,
+                            const TrainerState& state, const std::string& config_yaml, int64_t keep_last);
 
 /// Checks a checkpoint directory against its manifest (every file present, same size and CRC-32).
 /// Returns "" when it is intact, else what is wrong ("model/model.safetensors: 1048576 bytes, manifest

@@ -1,6 +1,7 @@
 #include "trainer/learner.h"
 
 #include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <unordered_map>
 
@@ -42,14 +43,31 @@ void restore_rng(const std::string& bytes) {
   gen.set_state(s);
 }
 
+/// checkpoint.resume: never in a folder that has checkpoints: they are moved aside (never deleted) so the new
+/// run's `latest` and keep_last pruning see only its own.
+void move_old_checkpoints_aside(const std::string& root) {
+  if (list_checkpoints(root).empty()) return;
+  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  char stamp[32];
+  std::strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", std::gmtime(&now));
+  const std::string aside = root + ".before-" + stamp;
+  std::error_code ec;
+  fs::rename(root, aside, ec);
+  SEER_CHECK(!ec, "{}: cannot move the old checkpoints aside to {}: {}", root, aside, ec.message());
+  spdlog::warn("checkpoint.resume: never: moved the existing checkpoints to {}", aside);
+}
+
 /// Rank 0 picks the checkpoint to resume from (it logs why); every rank gets its step (-1 = none).
 std::string agree_on_resume(const ExperimentConfig& c, Communicator& comm) {
   const std::string root = checkpoint_root(c);
   at::Tensor step = at::full({1}, -1.0, at::kDouble);
-  if (comm.rank() == 0 && c.checkpoint.resume) {
+  if (comm.rank() == 0 && c.checkpoint.resume == "never") move_old_checkpoints_aside(root);
+  if (comm.rank() == 0 && c.checkpoint.resume != "never") {
     if (auto dir = find_resumable_checkpoint(root)) step[0] = static_cast<double>(read_trainer_state(*dir).step);
   }
   comm.broadcast(step, 0);
+  SEER_CHECK(step[0].item<double>() >= 0 || c.checkpoint.resume != "required",
+             "checkpoint.resume: required, but {} holds no intact checkpoint", root);
   const auto s = static_cast<int64_t>(step[0].item<double>());
   return s < 0 ? "" : (fs::path(root) / fmt::format("step-{:08d}", s)).string();
 }
@@ -84,6 +102,7 @@ LearnerResult run_learner(const ExperimentConfig& c, const std::string& config_y
   auto policy = model::Vlm::load(model_dir, lo);
   policy->set_train(true);
   const auto inputs = model::ModelInputs::load(model_dir, policy->config(), model::input_options(c));
+  const auto side_files = read_model_side_files(model_dir);
   std::map<std::string, at::Tensor> trainable;
   for (const auto& [name, p] : policy->named_parameters()) {
     if (p.requires_grad()) trainable[name] = p;
@@ -124,7 +143,7 @@ LearnerResult run_learner(const ExperimentConfig& c, const std::string& config_y
     state.rng_state = rng_bytes();
     if (rank0) {
       const auto t = Clock::now();
-      result.checkpoint = save_checkpoint(root, *policy, model_dir, optimizer, state, config_yaml, c.checkpoint.keep_last);
+      result.checkpoint = save_checkpoint(root, *policy, side_files, optimizer, state, config_yaml, c.checkpoint.keep_last);
       spdlog::info("checkpoint {} written in {:.1f} s", result.checkpoint,
                    std::chrono::duration<double>(Clock::now() - t).count());
     }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `seer train` kill-and-resume: 6 SFT steps straight vs 6 steps killed with SIGKILL after step 3 and
-# resumed (`checkpoint.resume` is on by default) give identical per-step losses and a bit-identical
+# resumed (`checkpoint.resume: auto`, the default) give identical per-step losses and a bit-identical
 # final model; a truncated checkpoint is detected on resume, which falls back to the previous one;
 # SIGTERM stops after the current step with a checkpoint.
 # Usage: train_resume_test.sh SEER_BINARY
@@ -79,6 +79,12 @@ if cmp -s "$tmp/straight/checkpoints/step-00000006/model/model.safetensors" \
   ok "final model and optimizer state bit-identical"
 else bad "final parameters differ"; fi
 
+# Every checkpoint of the resumed run is a complete model folder, although the checkpoint it resumed from
+# has been pruned (keep_last 2) by now.
+if [ -f "$tmp/killed/checkpoints/step-00000006/model/tokenizer.json" ] && [ -f "$tmp/killed/checkpoints/step-00000005/model/preprocessor_config.json" ]
+then ok "checkpoints after resume carry the tokenizer and processor files"
+else bad "checkpoint model folder incomplete after resume"; ls -R "$tmp/killed/checkpoints"; fi
+
 # Truncate the newest checkpoint: the next run says so and resumes from step 5.
 f="$tmp/killed/checkpoints/step-00000006/model/model.safetensors"
 truncate -s $(( $(stat -c %s "$f") / 2 )) "$f"
@@ -99,6 +105,17 @@ pid=""
 if [ $status -eq 0 ] && grep -q "stopped at step" "$tmp/term.log" && [ -f "$tmp/term/checkpoints/latest" ]; then
   ok "SIGTERM: checkpoint at $(cat "$tmp/term/checkpoints/latest"), exit 0"
 else bad "SIGTERM handling (exit $status)"; cat "$tmp/term.log"; fi
+
+# --resume on a run folder without checkpoints is an error naming the folder; --no-resume starts over.
+"$seer" train "$tmp/config.yaml" --set run_dir="$tmp/empty" --resume >"$tmp/required.log" 2>&1
+status=$?
+if [ $status -eq 1 ] && grep -q "checkpoint.resume: required, but $tmp/empty/checkpoints holds no intact checkpoint" "$tmp/required.log"
+then ok "--resume without a checkpoint fails clearly"; else bad "--resume without a checkpoint (exit $status)"; cat "$tmp/required.log"; fi
+"$seer" train "$tmp/config.yaml" --set run_dir="$tmp/straight" --set trainer.steps=2 --no-resume >"$tmp/fresh.log" 2>&1
+if ! grep -q "resuming from" "$tmp/fresh.log" && grep -q "finished at step 2" "$tmp/fresh.log" &&
+   ls -d "$tmp"/straight/checkpoints.before-* >/dev/null 2>&1 && [ "$(cat "$tmp/straight/checkpoints/latest")" = "step-00000002" ]
+then ok "--no-resume starts over (old checkpoints moved aside)"
+else bad "--no-resume"; cat "$tmp/fresh.log"; fi
 
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -97,7 +97,7 @@ TEST(Checkpoint, WritesVerifiesPrunesAndFallsBack) {
     st.epoch = 1;
     st.cursor = step * 3;
     st.rng_state = std::string("\x00\x01\xff", 3);
-    save_checkpoint(root.string(), *m, src.string(), opt, st, "name: t\n", /*keep_last=*/2);
+    save_checkpoint(root.string(), *m, read_model_side_files(src.string()), opt, st, "name: t\n", /*keep_last=*/2);
   }
   auto all = list_checkpoints(root.string());
   ASSERT_EQ(all.size(), 2u);  // step 2 pruned
