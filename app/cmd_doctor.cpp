@@ -119,6 +119,11 @@ int doctor(double seconds, int threads) {
     std::printf("  - bf16 matmuls are %.1fx faster than fp32 here.\n", bf16 / best_fp32);
     ++advice;
   }
+  if (bf16 < 0.5 * best_fp32) {
+    std::printf("  - bf16 matmuls are %.0fx slower than fp32 here (no native bf16 instructions): keep\n"
+                "    compute.learner_dtype and compute.rollout_dtype at float32.\n", best_fp32 / std::max(bf16, 1e-9));
+    ++advice;
+  }
   if (dnnl_fp32 > 1.5 * blas_fp32) {
     std::printf("  - oneDNN fp32 is %.1fx faster than the BLAS here.\n", dnnl_fp32 / blas_fp32);
     ++advice;

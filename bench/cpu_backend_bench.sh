@@ -21,8 +21,9 @@ best_gemm = max(r["gflops"] for r in fast if r["bench"] == "gemm")
 steps = {r["path"]: r for r in fast if r["bench"] == "learner_sft_step"}
 base = next(r for r in ref if r["bench"] == "learner_sft_step")
 for path, r in steps.items():
-    print(f"small {path}: {r['tokens_per_s']:.0f} tokens/s, {r['gflops_per_rank']:.1f} GFLOP/s = "
-          f"{100 * r['gflops_per_rank'] / best_gemm:.0f}% of the best GEMM ({best_gemm:.1f} GFLOP/s); "
+    print(f"small {path}: {r['tokens_per_s']:.0f} tokens/s; forward+backward {r['fwd_bwd_gflops']:.1f} GFLOP/s = "
+          f"{100 * r['fwd_bwd_gflops'] / best_gemm:.0f}% of the best GEMM ({best_gemm:.1f} GFLOP/s), whole step "
+          f"{100 * r['gflops_per_rank'] / best_gemm:.0f}%; generate {r['generate_tokens_per_s']:.0f} tokens/s; "
           f"{r['tokens_per_s'] / base['tokens_per_s']:.1f}x the reference BLAS on 1 thread "
           f"({base['tokens_per_s']:.0f} tokens/s)")
 PY

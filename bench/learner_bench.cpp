@@ -15,6 +15,7 @@
 
 #include <torch/torch.h>
 
+#include "model/generate.h"
 #include "model/linear.h"
 #include "model/presets.h"
 #include "model/vlm.h"
@@ -131,12 +132,13 @@ int main(int argc, char** argv) {
     so.pad_id = 256;
     (void)trainer::sft_update(*policy, opt, *comm, seqs, pixels, so);  // warm-up
     int steps = 0;
-    double allreduce_s = 0, busbw = 0;
+    double allreduce_s = 0, busbw = 0, fwd_bwd_s = 0;
     t0 = Clock::now();
     at::Tensor done = at::zeros({1}, at::kDouble);
     while (true) {
       const auto st = trainer::sft_update(*policy, opt, *comm, seqs, pixels, so);
       allreduce_s += st.seconds_allreduce;
+      fwd_bwd_s += st.seconds_forward_backward;
       busbw = st.allreduce_bus_bandwidth;
       ++steps;
       done.fill_(since(t0) >= seconds ? 1.0 : 0.0);
@@ -145,7 +147,9 @@ int main(int argc, char** argv) {
     }
     const double elapsed = since(t0);
     const double tokens = static_cast<double>(steps * B * T * world) / elapsed;   // all ranks
-    const double gflops_rank = tokens / world * 6.0 * static_cast<double>(n_params) / 1e9;
+    const double gflops_rank = tokens / world * 6.0 * static_cast<double>(n_params) / 1e9;  // whole step
+    // forward + backward alone (the step minus all-reduce, clipping and AdamW)
+    const double fwd_bwd_gflops = static_cast<double>(steps * B * T) * 6.0 * static_cast<double>(n_params) / fwd_bwd_s / 1e9;
     // The bucketed all-reduce alone (after a barrier, so rank skew of the step does not count), and one raw
     // MPI_Allreduce of the same gradient bytes in one buffer as its baseline.
     double raw_busbw = 0, isolated_busbw = 0;
@@ -177,16 +181,43 @@ int main(int argc, char** argv) {
       const double per = raw_seconds / reps;
       raw_busbw = static_cast<double>(n_params) * 4 / per * 2.0 * (world - 1) / world;
     }
+    // Generation with the same linear-layer path: 2 prompts x G = 4 samples, 32 new tokens each (no stop).
+    double gen_tokens_per_s = 0;
+    {
+      torch::NoGradGuard no_grad;
+      policy->set_train(false);
+      model::SamplingParams sp;
+      sp.max_new_tokens = 32;
+      sp.seed = 1;
+      std::vector<model::Prompt> prompts;
+      for (int i = 0; i < 2; ++i) {
+        auto pid = torch::randint(0, 256, {F + 24}, torch::kLong);
+        pid.narrow(0, 1, F).fill_(cfg.image_token_index);
+        prompts.push_back({pid, torch::randn({1, 3, S, S})});
+      }
+      (void)model::generate(*policy, prompts, 4, sp);
+      int calls = 0;
+      const auto g0 = Clock::now();
+      do {
+        (void)model::generate(*policy, prompts, 4, sp);
+        ++calls;
+      } while (since(g0) < seconds / 2);
+      gen_tokens_per_s = calls * 2.0 * 4 * sp.max_new_tokens / since(g0);
+      policy->set_train(true);
+    }
     if (rank == 0) {
       std::printf("{\"bench\":\"learner_sft_step\",\"path\":\"%s\",\"preset\":\"%s\",\"world\":%d,\"threads_per_rank\":%d,"
                   "\"trainable_params\":%lld,\"tokens_per_s\":%.0f,\"gflops_per_rank\":%.2f,\"vs_gemm\":%.3f,"
+                  "\"fwd_bwd_gflops\":%.2f,\"fwd_bwd_vs_gemm\":%.3f,\"generate_tokens_per_s\":%.0f,"
                   "\"allreduce_busbw_in_step\":%.3e,\"allreduce_busbw\":%.3e,\"raw_mpi_allreduce_busbw\":%.3e,"
                   "\"bucketed_vs_raw\":%.3f}\n",
                   path.name, preset, world, threads, static_cast<long long>(n_params), tokens, gflops_rank,
-                  gflops_rank / gemm_gflops, busbw, isolated_busbw, raw_busbw,
+                  gflops_rank / gemm_gflops, fwd_bwd_gflops, fwd_bwd_gflops / gemm_gflops, gen_tokens_per_s, busbw, isolated_busbw, raw_busbw,
                   raw_busbw > 0 ? isolated_busbw / raw_busbw : 0.0);
-      std::printf("%s %s: %.0f tokens/s on %d rank(s) x %d threads (%.2f GFLOP/s per rank = %.0f%% of best GEMM %.2f)",
-                  preset, path.name, tokens, world, threads, gflops_rank, 100 * gflops_rank / gemm_gflops, gemm_gflops);
+      std::printf("%s %s: %.0f tokens/s on %d rank(s) x %d threads; whole step %.2f GFLOP/s per rank = %.0f%% of best "
+                  "GEMM %.2f; forward+backward %.2f GFLOP/s = %.0f%%; generate %.0f tokens/s",
+                  preset, path.name, tokens, world, threads, gflops_rank, 100 * gflops_rank / gemm_gflops, gemm_gflops,
+                  fwd_bwd_gflops, 100 * fwd_bwd_gflops / gemm_gflops, gen_tokens_per_s);
       if (world > 1) {
         std::printf("; bucketed all-reduce busbw %.2f GB/s (%.2f GB/s seen inside the step, rank skew included) vs "
                     "raw MPI_Allreduce %.2f GB/s = %.0f%%", isolated_busbw / 1e9, busbw / 1e9, raw_busbw / 1e9,
