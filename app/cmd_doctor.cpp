@@ -2,7 +2,6 @@
 // LibTorch build, BLAS library and kernel, oneDNN, threads, GEMM GFLOP/s per backend and dtype, memory
 // bandwidth, MPI and NCCL.
 #include <mpi.h>
-#include <sched.h>
 
 #include <chrono>
 #include <cstdio>
@@ -13,6 +12,7 @@
 
 #include "app/blas_runtime.h"
 #include "app/commands.h"
+#include "app/process_setup.h"
 #include "seer/build_info.h"
 
 namespace seer::app {
@@ -33,12 +33,6 @@ double rate(double seconds, Fn fn) {
     elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
   } while (elapsed < seconds);
   return calls / elapsed;
-}
-
-int cores_available() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  return sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : static_cast<int>(std::thread::hardware_concurrency());
 }
 
 int doctor(double seconds, int threads) {

@@ -1,19 +1,14 @@
 #include "app/process_setup.h"
 
 #include <sched.h>
-
-#include <thread>
-
-#include <ATen/Parallel.h>
-
-#include "model/linear.h"
-
 #include <signal.h>
 
 #include <cstdio>
+#include <thread>
 #include <cstdlib>
 #include <fstream>
 
+#include <ATen/Parallel.h>
 #include <prometheus/exposer.h>
 #include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
@@ -22,6 +17,7 @@
 #include "core/check.h"
 #include "core/config_load.h"
 #include "core/log.h"
+#include "model/linear.h"
 
 namespace seer::app {
 
