@@ -13,7 +13,6 @@ struct Pending {
 };
 
 constexpr Pending kPending[] = {
-    {"rollout", "Rollout worker: generate, score and push trajectories"},
     {"run", "Start reward service, rollout workers and learners on this machine"},
 };
 

@@ -96,7 +96,9 @@ int train(const TrainArgs& args, const Invocation& inv) {
       write_resolved_config(cfg, cfg.resolved_run_dir());
       spdlog::info("learner rank {}/{}; run folder {}", comm->rank(), comm->world_size(), cfg.resolved_run_dir());
     }
-    const auto result = trainer::run_learner(cfg, config_to_yaml(cfg), *comm, registry, stop);
+    trainer::LearnerEnvironment env;
+    if (comm->rank() == 0) env.coordinator_auth_token = read_auth_token(cfg.cluster);
+    const auto result = trainer::run_learner(cfg, config_to_yaml(cfg), *comm, registry, stop, env);
     if (comm->rank() == 0) {
       spdlog::info("{} at step {}; last loss {:.4f}; checkpoint {}", result.stopped ? "stopped" : "finished",
                    result.steps_done, result.last_loss, result.checkpoint);

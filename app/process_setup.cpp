@@ -38,22 +38,29 @@ int report_config_error(const std::exception& e) {
   return kExitBadInput;
 }
 
-std::string read_auth_token(const RewardConfig& reward) {
+std::string read_auth_token(const std::string& file, const std::string& env, const std::string& section) {
   std::string token;
-  if (!reward.auth_token_file.empty()) {
-    std::ifstream in(reward.auth_token_file);
-    SEER_CHECK(in.good(), "reward.auth_token_file '{}' cannot be read", reward.auth_token_file);
+  if (!file.empty()) {
+    std::ifstream in(file);
+    SEER_CHECK(in.good(), "{}.auth_token_file '{}' cannot be read", section, file);
     std::getline(in, token);
-    SEER_CHECK(!token.empty(), "reward.auth_token_file '{}': the first line (the token) is empty",
-               reward.auth_token_file);
-  } else if (!reward.auth_token_env.empty()) {
-    const char* v = std::getenv(reward.auth_token_env.c_str());
-    SEER_CHECK(v != nullptr && *v != '\0', "reward.auth_token_env names '{}', but that environment variable is {}",
-               reward.auth_token_env, v == nullptr ? "not set" : "empty");
+    SEER_CHECK(!token.empty(), "{}.auth_token_file '{}': the first line (the token) is empty", section, file);
+  } else if (!env.empty()) {
+    const char* v = std::getenv(env.c_str());
+    SEER_CHECK(v != nullptr && *v != '\0', "{}.auth_token_env names '{}', but that environment variable is {}", section,
+               env, v == nullptr ? "not set" : "empty");
     token = v;
   }
   while (!token.empty() && (token.back() == '\r' || token.back() == ' ' || token.back() == '\n')) token.pop_back();
   return token;
+}
+
+std::string read_auth_token(const RewardConfig& reward) {
+  return read_auth_token(reward.auth_token_file, reward.auth_token_env, "reward");
+}
+
+std::string read_auth_token(const ClusterConfig& cluster) {
+  return read_auth_token(cluster.auth_token_file, cluster.auth_token_env, "cluster");
 }
 
 std::unique_ptr<prometheus::Exposer> start_metrics(const MetricsConfig& metrics,

@@ -28,6 +28,8 @@ int report_config_error(const std::exception& e);
 /// by reward.auth_token_env; "" when neither is configured. Throws seer::Error naming the file or
 /// variable when it is configured but missing or empty.
 std::string read_auth_token(const RewardConfig& reward);
+/// The same for the coordinator: cluster.auth_token_file / cluster.auth_token_env.
+std::string read_auth_token(const ClusterConfig& cluster);
 
 /// Starts a /metrics endpoint on metrics.address:port (port 0 = a free one) when metrics.prometheus is
 /// on; returns nullptr otherwise. Throws seer::Error when it cannot bind.

@@ -21,6 +21,13 @@ class Error : public std::runtime_error {
   std::string where_;
 };
 
+/// A service that did not answer (gRPC UNAVAILABLE or DEADLINE_EXCEEDED after the client's own retries):
+/// callers that must never drop work (rollout workers) wait and try again; anything else is an Error.
+class Unavailable : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace seer
 
 /// SEER_CHECK(cond, fmt, args...): throws seer::Error with the formatted message when cond is false.

@@ -99,6 +99,8 @@ struct TrainerConfig {
   int64_t prompts_per_step = 8;         ///< Prompts per step; the batch is prompts_per_step x group_size.
   int64_t micro_batch_size = 4;         ///< Sequences per forward/backward pass on one rank.
   double lr = 1e-6;
+  double projector_lr = 0;              ///< Peak LR of multi_modal_projector.*; 0 = lr (LLaVA's mm_projector_lr).
+  double vision_tower_lr = 0;           ///< Peak LR of vision_tower.* when trained; 0 = lr (mm_vision_tower_lr).
   std::string lr_schedule = "constant"; ///< constant | linear | cosine (after warm-up)
   int64_t warmup_steps = 0;
   double weight_decay = 0.0;            ///< AdamW decoupled weight decay.
@@ -133,6 +135,10 @@ struct ClusterConfig {
   std::string communicator = "auto";    ///< auto (NCCL on GPU, MPI on CPU) | mpi | nccl
   std::string bind_address = "127.0.0.1";  ///< Where the coordinator listens.
   int64_t coordinator_port = 0;         ///< 0 = pick a free port.
+  std::string auth_token_file;          ///< Coordinator bearer token read from this file; "" = none.
+  std::string auth_token_env;           ///< ... or from this environment variable (read once in main).
+  int64_t weight_chunk_bytes = 4 << 20; ///< Payload of one streamed weight chunk.
+  int64_t max_message_bytes = 256 << 20;  ///< Largest coordinator message (a pushed group, a weight chunk).
   std::string mpirun = "mpirun";
   std::vector<std::string> mpirun_args; ///< Extra arguments for mpirun.
 };

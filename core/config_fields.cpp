@@ -105,6 +105,10 @@ ConfigSchema::ConfigSchema(ExperimentConfig& c) {
   trainer.integer("micro_batch_size", &c.trainer.micro_batch_size, Range::at_least(1),
                   "sequences per forward/backward pass");
   trainer.number("lr", &c.trainer.lr, Range::greater_than(0), "peak learning rate");
+  trainer.number("projector_lr", &c.trainer.projector_lr, Range::at_least(0),
+                 "peak learning rate of the projector (0 = lr)");
+  trainer.number("vision_tower_lr", &c.trainer.vision_tower_lr, Range::at_least(0),
+                 "peak learning rate of a trained vision tower (0 = lr)");
   trainer.choice("lr_schedule", &c.trainer.lr_schedule, {"constant", "linear", "cosine"}, "decay after warm-up");
   trainer.integer("warmup_steps", &c.trainer.warmup_steps, Range::at_least(0), "linear warm-up steps");
   trainer.number("weight_decay", &c.trainer.weight_decay, Range::at_least(0), "AdamW weight decay");
@@ -135,6 +139,12 @@ ConfigSchema::ConfigSchema(ExperimentConfig& c) {
   cluster.text("bind_address", &c.cluster.bind_address, "interface the coordinator listens on");
   cluster.integer("coordinator_port", &c.cluster.coordinator_port, Range::closed(0, kMaxPort),
                   "coordinator port (0 = free port)");
+  cluster.text("auth_token_file", &c.cluster.auth_token_file, "coordinator bearer token file (\"\" = none)");
+  cluster.text("auth_token_env", &c.cluster.auth_token_env, "environment variable holding the coordinator token");
+  cluster.integer("weight_chunk_bytes", &c.cluster.weight_chunk_bytes, Range::at_least(1024),
+                  "payload of one streamed weight chunk, bytes");
+  cluster.integer("max_message_bytes", &c.cluster.max_message_bytes, Range::closed(1 << 20, 2147483647LL),
+                  "largest coordinator message, bytes");
   cluster.text("mpirun", &c.cluster.mpirun, "mpirun executable");
   cluster.text_list("mpirun_args", &c.cluster.mpirun_args, "extra mpirun arguments");
 

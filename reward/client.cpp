@@ -53,14 +53,22 @@ std::vector<Score> RewardClient::score(const std::vector<Sample>& samples) {
     resp.Clear();
     status = impl_->stub->Score(&ctx, req, &resp);
     if (status.ok()) break;
+    // CANCELLED: the server shut down with our call in flight (it is going away, like UNAVAILABLE).
     const bool retry = status.error_code() == grpc::StatusCode::UNAVAILABLE ||
-                       status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
+                       status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ||
+                       status.error_code() == grpc::StatusCode::CANCELLED;
     if (!retry || attempt == o.max_attempts) break;
     spdlog::warn("reward service {} {} (attempt {}/{}): {}; retrying in {:.1f} s", o.address,
                  status.error_code() == grpc::StatusCode::UNAVAILABLE ? "unavailable" : "timed out", attempt,
                  o.max_attempts, status.error_message(), backoff);
     std::this_thread::sleep_for(std::chrono::duration<double>(backoff));
     backoff = std::min(backoff * 2, 5.0);
+  }
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE || status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ||
+      status.error_code() == grpc::StatusCode::CANCELLED) {
+    throw Unavailable(fmt::format("reward service {} unavailable after {} attempts: {} — is `seer reward` running there?",
+                                  o.address, std::max(1, o.max_attempts), status.error_message()),
+                      fmt::format("{}:{}", __FILE__, __LINE__));
   }
   SEER_CHECK(status.ok(), "reward service {} failed: gRPC status {} ({}){}", o.address,
              static_cast<int>(status.error_code()), status.error_message(),

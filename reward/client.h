@@ -24,9 +24,10 @@ class RewardClient {
   explicit RewardClient(ClientOptions options);
   ~RewardClient();
 
-  /// Scores `samples`; result i belongs to samples[i] (matched by id, not position). Throws seer::Error
-  /// naming the address and the gRPC status when the service is unavailable after all attempts, refuses
-  /// the request (e.g. UNAUTHENTICATED), or answers with missing results. Thread-safe.
+  /// Scores `samples`; result i belongs to samples[i] (matched by id, not position). Throws seer::Unavailable
+  /// when the service is unavailable (or times out) after all attempts, and seer::Error naming the address
+  /// and gRPC status when it refuses the request (e.g. UNAUTHENTICATED) or answers with missing results.
+  /// Thread-safe.
   std::vector<Score> score(const std::vector<Sample>& samples);
 
   /// True when Health answers serving within the deadline (no retries).

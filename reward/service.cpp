@@ -9,6 +9,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include "core/bearer_token.h"
 #include "core/check.h"
 #include "core/thread_pool.h"
 #include "proto/reward.grpc.pb.h"
@@ -18,15 +19,6 @@
 
 namespace seer::reward {
 namespace {
-
-/// Comparison whose time does not depend on where the strings differ (the length may leak; the token
-/// content does not).
-bool same_secret(const std::string& a, const std::string& b) {
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
-}
 
 /// Prometheus instruments of the service (names follow ../shared/design/architecture.md).
 struct Metrics {
@@ -88,7 +80,7 @@ class Service final : public v1::RewardService::Service {
     if (options_.auth_token.empty()) return grpc::Status::OK;
     const auto& md = ctx.client_metadata();
     auto it = md.find("authorization");
-    if (it == md.end() || !same_secret(std::string(it->second.data(), it->second.size()), "Bearer " + options_.auth_token)) {
+    if (it == md.end() || !bearer_matches(std::string(it->second.data(), it->second.size()), options_.auth_token)) {
       return {grpc::StatusCode::UNAUTHENTICATED, "missing or wrong bearer token (see reward.auth_token_* in the config)"};
     }
     return grpc::Status::OK;

@@ -10,6 +10,7 @@
 #include "model/inputs.h"
 #include "model/vlm.h"
 #include "reward/scorer.h"
+#include "rollout/completion.h"
 
 namespace seer::rollout {
 namespace {
@@ -78,18 +79,11 @@ EvalReport evaluate(model::Vlm& model, const model::ModelInputs& inputs, const s
         std::string first_type;
         for (int64_t k = 0; k < o.samples; ++k) {
           const int64_t r = static_cast<int64_t>(p) * o.samples + k;
-          const int64_t len = gen.lengths[static_cast<size_t>(r)];
-          auto toks = gen.tokens[r].narrow(0, 0, len).contiguous();
-          std::vector<int32_t> ids(toks.data_ptr<int64_t>(), toks.data_ptr<int64_t>() + len);
-          reward::Sample s;
-          s.completion = inputs.tokenizer().decode(ids, true);
-          s.prefill = inputs.spec().assistant_prefill;
-          s.truncated = gen.finish[static_cast<size_t>(r)] == model::FinishReason::kLength;
-          s.gold = row.answer;
-          s.answer_type = reward::parse_answer_type(row.answer_type).value_or(reward::AnswerType::kAuto);
-          s.options = row.options;
-          s.completion_tokens = len;
-          s.max_new_tokens = o.max_new_tokens;
+          const std::vector<int32_t> ids = completion_ids(gen, r);
+          const int64_t len = static_cast<int64_t>(ids.size());
+          const reward::Sample s =
+              reward_sample(inputs, ids, gen.finish[static_cast<size_t>(r)] == model::FinishReason::kLength, row.answer,
+                            row.answer_type, row.options, o.max_new_tokens);
           const reward::Score score = reward::score_sample(s, o.scoring);
           const std::string type(reward::to_string(score.resolved_type));
           for (Acc* acc : {&all, &by_type[type]}) {

@@ -34,7 +34,9 @@ PolicyUpdateOptions policy_update_options(const ExperimentConfig& c, int64_t pad
   o.norm_len = static_cast<double>(c.rollout.max_new_tokens);
   o.max_grad_norm = c.trainer.max_grad_norm;
   o.bucket_bytes = c.trainer.allreduce_bucket_bytes;
-  o.reference_shares_vision = c.model.reference_path.empty() || c.model.reference_path == c.model.path;
+  // A trained vision tower drifts from the reference's, so the reference then needs its own vision pass.
+  o.reference_shares_vision =
+      c.model.freeze_vision_tower && (c.model.reference_path.empty() || c.model.reference_path == c.model.path);
   o.pad_id = pad_id;
   return o;
 }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +31,8 @@ struct Completion {
   double advantage = 0.0;               ///< set by assign_advantages
   int64_t weight_version = 0;           ///< policy version that generated it
   bool truncated = false;               ///< reached max_new_tokens
+  std::map<std::string, double> components;  ///< reward components (accuracy, format, ...) when scored
+  std::string status;                   ///< reward status name (ok, no_answer, truncated, unscorable, ...)
 };
 
 /// The G completions of one prompt.
@@ -37,6 +40,7 @@ struct Group {
   std::string prompt_id;
   std::vector<int32_t> prompt;  ///< prompt ids, image placeholders expanded
   at::Tensor pixel_values;      ///< (1, 3, S, S) float32; undefined = text only
+  std::string image;            ///< image path the rollout used ("" = none); the learner recomputes pixel_values
   std::vector<Completion> completions;
   int64_t mini_batch = 0;       ///< which mini-batch of the step it belongs to (assign_mini_batches)
 };

@@ -13,6 +13,8 @@
 #include "model/inputs.h"
 #include "model/vlm.h"
 #include "trainer/checkpoint.h"
+#include "trainer/grpo_learner.h"
+#include "trainer/learner_core.h"
 #include "trainer/data_order.h"
 #include "trainer/lr_schedule.h"
 #include "trainer/optimizer.h"
@@ -24,11 +26,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-std::string device_of(const ExperimentConfig& c) {
-  if (c.model.device == "auto") return torch::cuda::is_available() ? "cuda" : "cpu";
-  return c.model.device;
-}
 
 std::string rng_bytes() {
   at::Tensor s = at::detail::getDefaultCPUGenerator().get_state();
@@ -80,32 +77,26 @@ struct SftCache {
 
 }  // namespace
 
-std::string checkpoint_root(const ExperimentConfig& c) {
-  return c.checkpoint.dir.empty() ? (fs::path(c.resolved_run_dir()) / "checkpoints").string() : c.checkpoint.dir;
+std::string learner_device(const ExperimentConfig& c) {
+  if (c.model.device == "auto") return torch::cuda::is_available() ? "cuda" : "cpu";
+  return c.model.device;
 }
 
-LearnerResult run_learner(const ExperimentConfig& c, const std::string& config_yaml, Communicator& comm,
-                          std::shared_ptr<prometheus::Registry> registry, const std::atomic<bool>& stop) {
-  SEER_CHECK(c.algorithm.name == "sft",
-             "algorithm.name = {}: GRPO-family training takes its groups from rollout workers through the "
-             "coordinator, which is not in this build yet; use algorithm.name: sft", c.algorithm.name);
-  const bool rank0 = comm.rank() == 0;
-  LearnerResult result;
-  torch::manual_seed(c.seed);
-
-  // Policy, optimizer and position: from the newest intact checkpoint, or from model.path.
-  const std::string resume_dir = agree_on_resume(c, comm);
-  const std::string model_dir = resume_dir.empty() ? c.model.path : (fs::path(resume_dir) / "model").string();
+LearnerCore load_learner_core(const ExperimentConfig& c, Communicator& comm) {
+  LearnerCore core;
+  core.device = learner_device(c);
+  core.resume_dir = agree_on_resume(c, comm);
+  const std::string model_dir = core.resume_dir.empty() ? c.model.path : (fs::path(core.resume_dir) / "model").string();
   model::LoadOptions lo;
-  lo.device = device_of(c);
+  lo.device = core.device;
   lo.freeze_vision_tower = c.model.freeze_vision_tower;
-  auto policy = model::Vlm::load(model_dir, lo);
-  policy->set_train(true);
-  const auto inputs = model::ModelInputs::load(model_dir, policy->config(), model::input_options(c));
-  const auto side_files = read_model_side_files(model_dir);
-  std::map<std::string, at::Tensor> trainable;
-  for (const auto& [name, p] : policy->named_parameters()) {
-    if (p.requires_grad()) trainable[name] = p;
+  core.policy = model::Vlm::load(model_dir, lo);
+  core.policy->set_train(true);
+  core.inputs = std::make_unique<model::ModelInputs>(
+      model::ModelInputs::load(model_dir, core.policy->config(), model::input_options(c)));
+  core.side_files = read_model_side_files(model_dir);
+  for (const auto& [name, p] : core.policy->named_parameters()) {
+    if (p.requires_grad()) core.trainable[name] = p;
   }
   AdamWOptions ao;
   ao.lr = c.trainer.lr;
@@ -113,15 +104,53 @@ LearnerResult run_learner(const ExperimentConfig& c, const std::string& config_y
   ao.beta2 = c.trainer.adam_beta2;
   ao.eps = c.trainer.adam_eps;
   ao.weight_decay = c.trainer.weight_decay;
-  AdamW optimizer(trainable, ao);
-  TrainerState state;
-  state.seed = static_cast<uint64_t>(c.seed);
-  if (!resume_dir.empty()) {
-    state = read_trainer_state(resume_dir);
-    load_optimizer_state(resume_dir, optimizer);
-    restore_rng(state.rng_state);
-    if (rank0) spdlog::info("resuming from {} (step {}, weight version {})", resume_dir, state.step, state.weight_version);
+  if (c.trainer.projector_lr > 0) ao.lr_scale_by_prefix["multi_modal_projector."] = c.trainer.projector_lr / c.trainer.lr;
+  if (c.trainer.vision_tower_lr > 0) ao.lr_scale_by_prefix["vision_tower."] = c.trainer.vision_tower_lr / c.trainer.lr;
+  core.optimizer = std::make_unique<AdamW>(core.trainable, ao);
+  core.state.seed = static_cast<uint64_t>(c.seed);
+  if (!core.resume_dir.empty()) {
+    core.state = read_trainer_state(core.resume_dir);
+    load_optimizer_state(core.resume_dir, *core.optimizer);
+    restore_rng(core.state.rng_state);
+    if (comm.rank() == 0) {
+      spdlog::info("resuming from {} (step {}, weight version {})", core.resume_dir, core.state.step,
+                   core.state.weight_version);
+    }
   }
+  return core;
+}
+
+std::string LearnerCore::save(const ExperimentConfig& c, const std::string& config_yaml, Communicator& comm) {
+  std::string dir;
+  state.rng_state = rng_bytes();
+  if (comm.rank() == 0) {
+    const auto t = Clock::now();
+    dir = save_checkpoint(checkpoint_root(c), *policy, side_files, *optimizer, state, config_yaml, c.checkpoint.keep_last);
+    spdlog::info("checkpoint {} written in {:.1f} s", dir, std::chrono::duration<double>(Clock::now() - t).count());
+  }
+  comm.barrier();
+  return dir;
+}
+
+std::string checkpoint_root(const ExperimentConfig& c) {
+  return c.checkpoint.dir.empty() ? (fs::path(c.resolved_run_dir()) / "checkpoints").string() : c.checkpoint.dir;
+}
+
+LearnerResult run_learner(const ExperimentConfig& c, const std::string& config_yaml, Communicator& comm,
+                          std::shared_ptr<prometheus::Registry> registry, const std::atomic<bool>& stop,
+                          const LearnerEnvironment& env) {
+  const bool rank0 = comm.rank() == 0;
+  LearnerResult result;
+  torch::manual_seed(c.seed);
+
+  LearnerCore core = load_learner_core(c, comm);
+  if (c.algorithm.name != "sft") return run_grpo_learner(c, config_yaml, comm, std::move(registry), stop, env, core);
+  auto& policy = core.policy;
+  const auto& inputs = *core.inputs;
+  auto& optimizer = *core.optimizer;
+  auto& state = core.state;
+  const auto& trainable = core.trainable;
+  const std::string& resume_dir = core.resume_dir;
 
   const auto data = dataset::read_jsonl(c.data.train, dataset::read_options(c.data));
   if (rank0 && !data.bad.empty()) spdlog::warn("{}: skipped {} bad rows (data.on_bad_row: skip)", c.data.train, data.bad.size());
@@ -136,18 +165,11 @@ LearnerResult run_learner(const ExperimentConfig& c, const std::string& config_y
   so.max_grad_norm = c.trainer.max_grad_norm;
   so.bucket_bytes = c.trainer.allreduce_bucket_bytes;
   so.pad_id = inputs.pad_id();
-  const std::string root = checkpoint_root(c);
   auto checkpoint = [&] {
     state.epoch = order.epoch();
     state.cursor = order.cursor();
-    state.rng_state = rng_bytes();
-    if (rank0) {
-      const auto t = Clock::now();
-      result.checkpoint = save_checkpoint(root, *policy, side_files, optimizer, state, config_yaml, c.checkpoint.keep_last);
-      spdlog::info("checkpoint {} written in {:.1f} s", result.checkpoint,
-                   std::chrono::duration<double>(Clock::now() - t).count());
-    }
-    comm.barrier();
+    const std::string dir = core.save(c, config_yaml, comm);
+    if (rank0) result.checkpoint = dir;
   };
   if (rank0) {
     spdlog::info("SFT: {} rows from {}, {} steps of {} rows on {} rank(s), {} trainable parameters", data.rows.size(),

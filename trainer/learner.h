@@ -23,11 +23,17 @@ struct LearnerResult {
   bool stopped = false;          ///< ended early by `stop`
 };
 
+/// What main() hands the learner besides the config (secrets are read there, not below).
+struct LearnerEnvironment {
+  std::string coordinator_auth_token;  ///< "" = the coordinator takes RPCs without a token
+};
+
 /// Runs the learner. `config_yaml` is the resolved config, saved into every checkpoint. `registry` may be
 /// null. `stop` is polled between steps (collectively, so all ranks stop after the same step). Throws
 /// seer::Error for unusable data or models (naming the file and row).
 LearnerResult run_learner(const ExperimentConfig& config, const std::string& config_yaml, Communicator& comm,
-                          std::shared_ptr<prometheus::Registry> registry, const std::atomic<bool>& stop);
+                          std::shared_ptr<prometheus::Registry> registry, const std::atomic<bool>& stop,
+                          const LearnerEnvironment& env = {});
 
 /// The checkpoint folder of a run: checkpoint.dir, or RUN_DIR/checkpoints.
 std::string checkpoint_root(const ExperimentConfig& config);

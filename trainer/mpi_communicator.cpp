@@ -27,6 +27,7 @@ MPI_Datatype mpi_type(const at::Tensor& t) {
     case at::kDouble: return MPI_DOUBLE;
     case at::kLong: return MPI_INT64_T;
     case at::kInt: return MPI_INT32_T;
+    case at::kByte: return MPI_UINT8_T;
     default: SEER_FAIL("MPI communicator does not support dtype {}", c10::toString(t.scalar_type()));
   }
 }

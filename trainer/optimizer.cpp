@@ -38,22 +38,53 @@ struct AdamW::Impl {
 
 AdamW::AdamW(std::map<std::string, at::Tensor> params, const AdamWOptions& options)
     : impl_(std::make_unique<Impl>()), params_(std::move(params)) {
-  std::vector<at::Tensor> list;
-  for (const auto& [name, p] : params_) list.push_back(p);
+  // Group 0: base LR; group i+1: the i-th prefix. Empty groups are left out (LibTorch refuses them).
+  std::vector<std::string> prefixes;
+  std::vector<double> scales{1.0};
+  for (const auto& [prefix, scale] : options.lr_scale_by_prefix) {
+    prefixes.push_back(prefix);
+    scales.push_back(scale);
+  }
+  std::vector<std::vector<at::Tensor>> lists(scales.size());
+  for (const auto& [name, p] : params_) {
+    size_t group = 0, best = 0;
+    for (size_t i = 0; i < prefixes.size(); ++i) {
+      if (name.rfind(prefixes[i], 0) == 0 && prefixes[i].size() > best) {
+        group = i + 1;
+        best = prefixes[i].size();
+      }
+    }
+    lists[group].push_back(p);
+  }
   torch::optim::AdamWOptions o(options.lr);
   o.betas(std::make_tuple(options.beta1, options.beta2)).eps(options.eps).weight_decay(options.weight_decay);
-  impl_->opt = std::make_unique<torch::optim::AdamW>(list, o);
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  for (size_t g = 0; g < lists.size(); ++g) {
+    if (lists[g].empty()) continue;
+    auto go = std::make_unique<torch::optim::AdamWOptions>(o);
+    go->lr(options.lr * scales[g]);
+    groups.emplace_back(lists[g], std::move(go));
+    group_scale_.push_back(scales[g]);
+  }
+  if (groups.empty()) {  // no trainable parameters: keep one (empty) group so lr() has an answer
+    groups.emplace_back(std::vector<at::Tensor>{}, std::make_unique<torch::optim::AdamWOptions>(o));
+    group_scale_.push_back(1.0);
+  }
+  impl_->opt = std::make_unique<torch::optim::AdamW>(std::move(groups), o);
+  base_lr_ = options.lr;
 }
 
 AdamW::~AdamW() = default;
 
 void AdamW::set_lr(double lr) {
-  for (auto& group : impl_->opt->param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+  auto& groups = impl_->opt->param_groups();
+  for (size_t g = 0; g < groups.size(); ++g) {
+    static_cast<torch::optim::AdamWOptions&>(groups[g].options()).lr(lr * group_scale_[g]);
+  }
+  base_lr_ = lr;
 }
 
-double AdamW::lr() const {
-  return static_cast<const torch::optim::AdamWOptions&>(impl_->opt->param_groups().front().options()).lr();
-}
+double AdamW::lr() const { return base_lr_; }
 
 void AdamW::step() {
   impl_->opt->step();

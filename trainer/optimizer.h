@@ -17,6 +17,9 @@ struct AdamWOptions {
   double lr = 1e-6;
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
   double weight_decay = 0.0;
+  /// Parameters whose name starts with a key get `lr x scale` (one AdamW param group per key, the rest in
+  /// the first group); set_lr keeps the ratios. The longest matching key wins.
+  std::map<std::string, double> lr_scale_by_prefix;
 };
 
 class AdamW {
@@ -27,7 +30,9 @@ class AdamW {
   AdamW(const AdamW&) = delete;
   AdamW& operator=(const AdamW&) = delete;
 
+  /// Sets the base learning rate; groups from lr_scale_by_prefix get lr x their scale.
   void set_lr(double lr);
+  /// The base learning rate.
   double lr() const;
   /// One update from the parameters' current .grad (a parameter without a gradient is skipped).
   void step();
@@ -46,6 +51,8 @@ class AdamW {
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::map<std::string, at::Tensor> params_;
+  std::vector<double> group_scale_;  ///< per LibTorch param group
+  double base_lr_ = 0;
   int64_t steps_ = 0;
 };
 

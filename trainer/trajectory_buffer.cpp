@@ -2,24 +2,25 @@
 
 namespace seer::trainer {
 
-void TrajectoryBuffer::push(BufferedGroup group) {
+bool TrajectoryBuffer::push(BufferedGroup group) {
   if (dynamic_sampling_ && rewards_all_equal(group.group)) {
     ++counts_.dropped_equal_rewards;
-    return;
+    return false;
   }
   groups_.push_back(std::move(group));
+  return true;
 }
 
-std::optional<std::vector<Group>> TrajectoryBuffer::take(int64_t count, int64_t current_version) {
-  while (!groups_.empty() && current_version - groups_.front().weight_version > max_staleness_) {
-    groups_.pop_front();
-    ++counts_.dropped_stale;
-  }
-  // Stale groups can sit behind fresh ones only if versions arrive out of order; drop those too.
+std::optional<std::vector<Group>> TrajectoryBuffer::take(int64_t count, int64_t current_version,
+                                                         std::vector<std::string>* dropped_stale) {
   std::deque<BufferedGroup> fresh;
   for (auto& g : groups_) {
-    if (current_version - g.weight_version > max_staleness_) ++counts_.dropped_stale;
-    else fresh.push_back(std::move(g));
+    if (current_version - g.weight_version > max_staleness_) {
+      ++counts_.dropped_stale;
+      if (dropped_stale) dropped_stale->push_back(g.group.prompt_id);
+    } else {
+      fresh.push_back(std::move(g));
+    }
   }
   groups_.swap(fresh);
   if (static_cast<int64_t>(groups_.size()) < count) return std::nullopt;

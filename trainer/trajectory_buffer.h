@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "trainer/grpo_update.h"
@@ -27,11 +28,14 @@ class TrajectoryBuffer {
   TrajectoryBuffer(bool dynamic_sampling, int64_t max_staleness)
       : dynamic_sampling_(dynamic_sampling), max_staleness_(max_staleness) {}
 
-  /// Appends a group (the coordinator's PushGroups); dynamic sampling drops it here when its rewards are equal.
-  void push(BufferedGroup group);
+  /// Appends a group (the coordinator's PushGroups); dynamic sampling drops it here when its rewards are
+  /// equal. Returns false when dropped.
+  bool push(BufferedGroup group);
   /// The next `count` groups usable at policy version `current_version`, oldest first, or nullopt when the
-  /// buffer does not hold enough yet (stale groups met on the way are dropped and counted).
-  std::optional<std::vector<Group>> take(int64_t count, int64_t current_version);
+  /// buffer does not hold enough yet (stale groups met on the way are dropped, counted, and their prompt ids
+  /// appended to `dropped_stale` when given, so their prompts can be handed out again).
+  std::optional<std::vector<Group>> take(int64_t count, int64_t current_version,
+                                         std::vector<std::string>* dropped_stale = nullptr);
   size_t size() const { return groups_.size(); }
   const BufferCounts& counts() const { return counts_; }
 

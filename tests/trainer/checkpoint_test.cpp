@@ -80,6 +80,30 @@ TEST(AdamWState, RoundTripContinuesExactly) {
   EXPECT_THROW(opt_b.load_state(bad, 1), Error);
 }
 
+TEST(AdamWState, PrefixGroupsScaleTheLearningRate) {
+  // Adam's first step moves each weight by lr x sign(grad) (bias-corrected m/sqrt(v) = +-1, eps ~ 0), so the
+  // projector moves 10x and the vision tower 3x as far as the language model, also after set_lr.
+  auto m = model::Vlm::create(model::preset_config("tiny"), 5);
+  AdamWOptions o;
+  o.lr = 1e-3;
+  o.lr_scale_by_prefix = {{"multi_modal_projector.", 10.0}, {"vision_tower.", 3.0}};
+  auto params = trainable(*m);
+  std::map<std::string, at::Tensor> before;
+  for (const auto& [name, p] : params) before[name] = p.detach().clone();
+  AdamW opt(params, o);
+  opt.set_lr(2e-3);
+  EXPECT_DOUBLE_EQ(opt.lr(), 2e-3);
+  for (auto& [name, p] : params) p.mutable_grad() = at::ones_like(p);
+  opt.step();
+  for (const auto& [name, p] : params) {
+    const double expected = name.rfind("multi_modal_projector.", 0) == 0 ? 2e-2
+                            : name.rfind("vision_tower.", 0) == 0    ? 6e-3
+                                                                       : 2e-3;
+    const double moved = (before.at(name) - p.detach()).abs().max().item<double>();
+    EXPECT_NEAR(moved, expected, expected * 1e-4) << name;
+  }
+}
+
 TEST(Checkpoint, WritesVerifiesPrunesAndFallsBack) {
   TempDir tmp;
   const fs::path src = tmp.path / "src";

@@ -1,0 +1,36 @@
+#include "rollout/completion.h"
+
+#include <ATen/ATen.h>
+
+#include "model/inputs.h"
+
+namespace seer::rollout {
+
+std::vector<int32_t> completion_ids(const model::Generation& gen, int64_t r) {
+  const int64_t len = gen.lengths[static_cast<size_t>(r)];
+  const at::Tensor toks = gen.tokens[r].narrow(0, 0, len).contiguous();
+  return std::vector<int32_t>(toks.data_ptr<int64_t>(), toks.data_ptr<int64_t>() + len);
+}
+
+std::vector<float> completion_logprobs(const model::Generation& gen, int64_t r) {
+  const int64_t len = gen.lengths[static_cast<size_t>(r)];
+  const at::Tensor lp = gen.logprobs[r].narrow(0, 0, len).to(at::kFloat).contiguous();
+  return std::vector<float>(lp.data_ptr<float>(), lp.data_ptr<float>() + len);
+}
+
+reward::Sample reward_sample(const model::ModelInputs& inputs, const std::vector<int32_t>& ids, bool truncated,
+                             const std::string& gold, const std::string& answer_type,
+                             const std::vector<std::string>& options, int64_t max_new_tokens) {
+  reward::Sample s;
+  s.completion = inputs.tokenizer().decode(ids, true);
+  s.prefill = inputs.spec().assistant_prefill;
+  s.truncated = truncated;
+  s.gold = gold;
+  s.answer_type = reward::parse_answer_type(answer_type).value_or(reward::AnswerType::kAuto);
+  s.options = options;
+  s.completion_tokens = static_cast<int64_t>(ids.size());
+  s.max_new_tokens = max_new_tokens;
+  return s;
+}
+
+}  // namespace seer::rollout

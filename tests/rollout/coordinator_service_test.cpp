@@ -1,0 +1,181 @@
+// The coordinator over real gRPC on 127.0.0.1, driven by the rollout worker's client: the bearer token is
+// enforced and refusals counted; weights stream in many chunks and load bit-exactly into another model
+// (checksum); a worker with the newest version gets nothing; pushed groups are buffered and taken by the
+// learner; duplicates, stale groups and groups from other weights are acknowledged but not trained on.
+#include <atomic>
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "core/check.h"
+#include "model/presets.h"
+#include "model/vlm.h"
+#include "proto/coordinator.pb.h"
+#include "rollout/coordinator_client.h"
+#include "trainer/coordinator.h"
+#include "trainer/weight_store.h"
+
+namespace seer {
+namespace {
+
+namespace v1 = coordinator::v1;
+
+std::vector<dataset::Row> rows(int n) {
+  std::vector<dataset::Row> out;
+  for (int i = 0; i < n; ++i) {
+    dataset::Row r;
+    r.id = "row-" + std::to_string(i);
+    r.line = i + 1;
+    r.question = "What is " + std::to_string(i) + " + 1?";
+    r.answer = std::to_string(i + 1);
+    r.answer_type = "numeric";
+    out.push_back(r);
+  }
+  return out;
+}
+
+trainer::CoordinatorOptions options(const std::string& token) {
+  trainer::CoordinatorOptions o;
+  o.auth_token = token;
+  o.lease_seconds = 60;
+  o.max_staleness = 1;
+  o.prompts_per_step = 2;
+  o.chunk_bytes = 4096;
+  return o;
+}
+
+rollout::CoordinatorClient client(const trainer::Coordinator& c, const std::string& token) {
+  rollout::CoordinatorClientOptions o;
+  o.address = c.address();
+  o.auth_token = token;
+  o.timeout_seconds = 10;
+  return rollout::CoordinatorClient(o);
+}
+
+v1::Group group(const std::string& id, int64_t version, uint64_t checksum, std::vector<double> rewards) {
+  v1::Group g;
+  g.set_group_id(id);
+  g.set_worker_id("w1");
+  g.set_weight_version(version);
+  g.set_weight_checksum(checksum);
+  for (int t : {1, 2, 3}) g.add_prompt_ids(t);
+  uint32_t k = 0;
+  for (double r : rewards) {
+    auto* t = g.add_trajectories();
+    t->set_sample_index(k++);
+    t->add_response_ids(5);
+    t->add_response_ids(6);
+    t->add_logprobs(-0.5f);
+    t->add_logprobs(-0.25f);
+    t->set_scored(true);
+    t->set_reward(r);
+    t->set_status("ok");
+  }
+  return g;
+}
+
+TEST(CoordinatorService, RefusesAndCountsCallsWithoutTheToken) {
+  trainer::Coordinator coord(options("s3cret"), rows(4), trainer::DataOrder(4, 1, false));
+  auto anonymous = client(coord, "");
+  auto wrong = client(coord, "guess");
+  try {
+    anonymous.get_prompts("w1", 1, -1);
+    FAIL() << "GetPrompts without a token was answered";
+  } catch (const Unavailable&) {
+    FAIL() << "a refusal must not look like an outage (workers would retry forever)";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("bearer token"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(wrong.push({group("0:0", 0, 0, {1, 0})}), Error);
+  EXPECT_THROW(anonymous.fetch_weights("w1", -1, 0), Error);
+  const auto n = coord.counts();
+  EXPECT_EQ(n.unauthenticated, 3);
+  EXPECT_EQ(n.accepted, 0);
+  EXPECT_NE(coord.status().find("groups buffered"), std::string::npos);
+}
+
+TEST(CoordinatorService, WeightsStreamInChunksAndLoadBitExactly) {
+  trainer::Coordinator coord(options("t"), rows(4), trainer::DataOrder(4, 1, false));
+  auto learner = model::Vlm::create(model::preset_config("tiny"), 3);
+  auto worker = model::Vlm::create(model::preset_config("tiny"), 4);  // different weights
+  std::map<std::string, at::Tensor> trainable;
+  for (const auto& [name, p] : learner->named_parameters()) {
+    if (p.requires_grad()) trainable[name] = p;
+  }
+  const auto published = trainer::snapshot_weights(trainable, 0);
+  ASSERT_GT(published.bytes(), 10 * 4096) << "the test needs many chunks";
+  coord.publish(published);
+  auto c = client(coord, "t");
+  const auto lease = c.get_prompts("w1", 2, -1);
+  EXPECT_TRUE(lease.reload_weights);
+  EXPECT_TRUE(lease.prompts.empty());
+  const auto got = c.fetch_weights("w1", -1, 0);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->version, 0);
+  EXPECT_EQ(got->checksum, published.checksum);
+  const auto params = worker->named_parameters();
+  trainer::load_weights(*got, params);
+  std::vector<std::string> names;
+  for (const auto& t : published.tensors) names.push_back(t.name);
+  EXPECT_EQ(trainer::parameters_checksum(params, names), published.checksum);
+  for (const auto& [name, p] : trainable) EXPECT_TRUE(at::equal(p, params.at(name))) << name;
+  EXPECT_FALSE(c.fetch_weights("w1", 0, 0).has_value());  // already has the newest
+  EXPECT_EQ(coord.counts().weight_bytes_sent, published.bytes());
+  // A corrupted copy is refused by name before anything changes.
+  auto bad = published;
+  bad.tensors.front().shape.push_back(1);
+  EXPECT_THROW(trainer::load_weights(bad, params), Error);
+}
+
+TEST(CoordinatorService, GroupsAreBufferedOnceAndStaleOrForeignOnesAreNot) {
+  trainer::Coordinator coord(options(""), rows(8), trainer::DataOrder(8, 1, false));
+  trainer::WeightVersion v0;
+  v0.version = 0;
+  v0.checksum = 0xabc;
+  coord.publish(v0);
+  auto c = client(coord, "");
+  const auto lease = c.get_prompts("w1", 3, 0);
+  ASSERT_EQ(lease.prompts.size(), 3u);  // cap: prompts_per_step x (max_staleness + 1) = 4
+  EXPECT_EQ(lease.prompts[0].prompt_id, "0:0");
+  EXPECT_EQ(lease.prompts[1].gold, "2");
+  auto ack = c.push({group("0:0", 0, 0xabc, {1, 0}), group("0:1", 0, 0xabc, {0.5, 0})});
+  EXPECT_EQ(ack.accepted, 2);
+  ack = c.push({group("0:0", 0, 0xabc, {1, 0})});  // a retried push
+  EXPECT_EQ(ack.duplicate, 1);
+  ack = c.push({group("0:2", 0, 0xdead, {1, 0})});  // other weights than version 0's
+  EXPECT_EQ(ack.accepted, 0);
+  std::atomic<bool> stop{false};
+  auto taken = coord.take(2, 0, stop, 1.0);
+  ASSERT_TRUE(taken.has_value());
+  ASSERT_EQ(taken->size(), 2u);
+  EXPECT_EQ((*taken)[0].prompt_id, "0:0");
+  ASSERT_EQ((*taken)[1].completions.size(), 2u);
+  EXPECT_DOUBLE_EQ(*(*taken)[1].completions[0].reward, 0.5);
+  EXPECT_EQ((*taken)[1].completions[0].rollout_logprobs, (std::vector<float>{-0.5f, -0.25f}));
+  coord.done(*taken);
+  EXPECT_FALSE(coord.take(1, 0, stop, 0.2).has_value());  // nothing else buffered
+  // Two updates later a version-0 group is beyond max_staleness 1: acknowledged as stale, prompt re-leased.
+  for (int64_t v : {1, 2}) {
+    trainer::WeightVersion w;
+    w.version = v;
+    w.checksum = 0x100 + static_cast<uint64_t>(v);
+    coord.publish(w);
+  }
+  EXPECT_TRUE(c.get_prompts("w1", 1, 0).reload_weights);
+  ack = c.push({group("0:2", 0, 0xabc, {1, 0})});
+  EXPECT_EQ(ack.stale, 1);
+  const auto again = c.get_prompts("w2", 4, 2);
+  ASSERT_FALSE(again.prompts.empty());
+  EXPECT_EQ(again.prompts[0].prompt_id, "0:2");  // the mismatched and stale prompt goes out again first
+  const auto n = coord.counts();
+  EXPECT_EQ(n.accepted, 2);
+  EXPECT_EQ(n.duplicate, 1);
+  EXPECT_EQ(n.stale, 1);
+  EXPECT_EQ(n.checksum_mismatch, 1);
+  EXPECT_EQ(coord.resume_position(), (std::pair<int64_t, int64_t>(0, 2)));
+  coord.finish();
+  EXPECT_TRUE(c.get_prompts("w1", 1, 2).finished);
+}
+
+}  // namespace
+}  // namespace seer
