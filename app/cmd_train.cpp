@@ -28,6 +28,7 @@ struct TrainArgs {
   std::string config;
   std::vector<std::string> overrides;
   bool no_resume = false, resume = false;
+  int processes_on_host = 0;  ///< 0 = the learner ranks on this host (from the MPI launcher)
 };
 
 /// True when this process was started by an MPI launcher (OpenMPI's mpirun, or a PMIx launcher like srun).
@@ -72,7 +73,7 @@ int train(const TrainArgs& args, const Invocation& inv) {
   // Intra-op threads (the cores this process may use, shared among the learner ranks on this host),
   // linear-layer backend and dtype.
   try {
-    apply_compute(cfg.compute, "learner", local_ranks());
+    apply_compute(cfg.compute, "learner", args.processes_on_host > 0 ? args.processes_on_host : local_ranks());
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
     return kExitBadInput;
@@ -122,6 +123,9 @@ void add_train_command(CLI::App& app, Invocation& inv) {
       cmd->add_flag("--resume", args->resume, "continue from the newest intact checkpoint; fail if there is none");
   CLI::Option* no_resume = cmd->add_flag("--no-resume", args->no_resume, "start fresh even if the run folder has checkpoints");
   resume->excludes(no_resume);
+  cmd->add_option("--processes-on-host", args->processes_on_host,
+                  "seer processes sharing this host's cores, for compute.threads = 0 (default: the local ranks)")
+      ->check(CLI::PositiveNumber);
   cmd->callback([args, &inv] { inv.exit_code = train(*args, inv); });
 }
 

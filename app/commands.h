@@ -22,8 +22,7 @@ void add_train_command(CLI::App& app, Invocation& inv);       // app/cmd_train.c
 void add_eval_command(CLI::App& app, Invocation& inv);        // app/cmd_eval.cpp
 void add_doctor_command(CLI::App& app, Invocation& inv);      // app/cmd_doctor.cpp
 void add_rollout_command(CLI::App& app, Invocation& inv);     // app/cmd_rollout.cpp
-/// Subcommands whose component is not built yet: they say so and exit 2. app/cmd_pending.cpp
-void add_pending_commands(CLI::App& app, Invocation& inv);
+void add_run_command(CLI::App& app, Invocation& inv);         // app/cmd_run.cpp
 
 /// Exit status for "not available in this build" and command-line usage errors.
 inline constexpr int kExitUnavailable = 2;

@@ -29,6 +29,8 @@ const std::map<std::string, std::pair<const char*, const char*>>& plain_gauges()
       {"tokens_per_second", {"seer_learner_tokens_per_second", "Learner trained tokens per second"}},
       {"allreduce_busbw", {"seer_allreduce_bus_bandwidth_bytes_per_second", "Gradient all-reduce bus bandwidth"}},
       {"accuracy", {"seer_accuracy", "Mean accuracy reward component of the step's samples"}},
+      {"staleness", {"seer_staleness_versions", "Largest weight-version lag of a group trained on in the last step"}},
+      {"reward_mean", {"seer_reward_mean", "Mean total reward of the last step's scored samples"}},
   };
   return m;
 }

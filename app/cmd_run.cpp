@@ -1,0 +1,240 @@
+// `seer run CONFIG`: the whole loop on one machine. Starts the reward service, the learner ranks (via
+// mpirun when cluster.learner_ranks > 1) and rollout.workers rollout workers (GRPO family; SFT needs only
+// the learner), each with its log in RUN_DIR/logs; mirrors the learner's log to the terminal; restarts a
+// worker or reward service that dies; forwards SIGINT/SIGTERM (the learner checkpoints after its current
+// step; a second signal kills at once); returns the learner's exit status. Nothing outlives it.
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "app/child_process.h"
+#include "app/commands.h"
+#include "app/process_setup.h"
+#include "core/check.h"
+#include "core/config_load.h"
+
+namespace seer::app {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+struct RunArgs {
+  std::string config;
+  std::vector<std::string> overrides;
+  bool resume = false, no_resume = false;
+  int max_restarts = 3;
+};
+
+std::string self_exe() {
+  std::error_code ec;
+  const auto p = fs::read_symlink("/proc/self/exe", ec);
+  SEER_CHECK(!ec, "cannot find the seer executable (/proc/self/exe): {}", ec.message());
+  return p.string();
+}
+
+/// Copies new lines of a log file to stdout (the learner's progress in the terminal).
+class LogMirror {
+ public:
+  explicit LogMirror(std::string path) : path_(std::move(path)) {}
+  void pump() {
+    std::ifstream in(path_, std::ios::binary);
+    if (!in) return;
+    in.seekg(offset_);
+    std::string chunk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const size_t end = chunk.rfind('\n');
+    if (end == std::string::npos) return;
+    std::fwrite(chunk.data(), 1, end + 1, stdout);
+    std::fflush(stdout);
+    offset_ += static_cast<std::streamoff>(end + 1);
+  }
+
+ private:
+  std::string path_;
+  std::streamoff offset_ = 0;
+};
+
+/// A stop signal if one is pending (the signals are blocked in this process), else 0. Waits up to `ms`.
+int poll_stop_signal(int ms) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  timespec ts{ms / 1000, static_cast<long>(ms % 1000) * 1000000L};
+  const int sig = sigtimedwait(&set, nullptr, &ts);
+  return sig > 0 ? sig : 0;
+}
+
+/// Waits for `file` to appear while `child` lives. Throws naming the child's log when it exits first.
+void wait_for_file(const std::string& file, ChildProcess& child, double seconds, bool& stop_requested) {
+  const auto until = Clock::now() + std::chrono::duration<double>(seconds);
+  while (!fs::exists(file)) {
+    if (auto st = child.poll()) {
+      SEER_FAIL("{} exited with status {} before it was ready; see {}", child.name(), *st, child.log_path());
+    }
+    SEER_CHECK(Clock::now() < until, "{} not ready after {:.0f} s (no {}); see {}", child.name(), seconds, file,
+               child.log_path());
+    if (poll_stop_signal(100) != 0) {
+      stop_requested = true;
+      return;
+    }
+  }
+}
+
+int run(const RunArgs& args, const Invocation& inv) {
+  block_stop_signals();
+  std::vector<std::string> overrides = args.overrides;
+  ExperimentConfig cfg;
+  try {
+    cfg = load_and_log(args.config, overrides, inv.log_level, "run");
+  } catch (const std::exception& e) {
+    return report_config_error(e);
+  }
+  const bool rl = cfg.algorithm.name != "sft";
+  const std::string run_dir = cfg.resolved_run_dir();
+  const std::string logs = run_dir + "/logs";
+  int learner_status = 1;
+  try {
+    fs::create_directories(logs);
+    write_resolved_config(cfg, run_dir);
+    const std::string config_file = run_dir + "/config.yaml";
+    const std::string seer = self_exe();
+    const int64_t ranks = cfg.cluster.learner_ranks;
+    const int64_t workers = rl ? cfg.rollout.workers : 0;
+    const std::string processes = std::to_string(ranks + workers);
+    std::map<std::string, std::string> env;
+    // Idle OpenMP threads of one process must not spin on cores another process needs.
+    if (std::getenv("OMP_WAIT_POLICY") == nullptr) env["OMP_WAIT_POLICY"] = "PASSIVE";
+    spdlog::info("seer run: {} in {} ({} learner rank(s){}); logs in {}", cfg.algorithm.name, run_dir, ranks,
+                 rl ? fmt::format(", {} rollout worker(s), reward service", workers) : std::string(), logs);
+
+    bool stop_requested = false;
+    std::unique_ptr<ChildProcess> reward;
+    const std::string reward_file = run_dir + "/reward.address";
+    auto start_reward = [&] {
+      fs::remove(reward_file);
+      reward = std::make_unique<ChildProcess>(
+          "reward service", std::vector<std::string>{seer, "reward", "--config", config_file, "--port-file", reward_file},
+          logs + "/reward.log", env);
+    };
+    if (rl) {
+      start_reward();
+      wait_for_file(reward_file, *reward, 60, stop_requested);
+    }
+
+    const std::string coordinator_file = run_dir + "/coordinator.address";
+    fs::remove(coordinator_file);
+    std::vector<std::string> learner_argv;
+    if (ranks > 1) {
+      learner_argv = {cfg.cluster.mpirun, "-np", std::to_string(ranks)};
+      learner_argv.insert(learner_argv.end(), cfg.cluster.mpirun_args.begin(), cfg.cluster.mpirun_args.end());
+    }
+    for (const std::string& a : {seer, std::string("train"), config_file, std::string("--processes-on-host"), processes}) {
+      learner_argv.push_back(a);
+    }
+    if (args.resume) learner_argv.push_back("--resume");
+    if (args.no_resume) learner_argv.push_back("--no-resume");
+    ChildProcess learner("learner", learner_argv, logs + "/learner.log", env);
+    LogMirror mirror(logs + "/learner.log");
+
+    std::vector<std::unique_ptr<ChildProcess>> pool(static_cast<size_t>(workers));
+    std::vector<int> restarts(pool.size(), 0);
+    auto start_worker = [&](size_t i) {
+      const std::string id = "rollout-" + std::to_string(i);
+      pool[i] = std::make_unique<ChildProcess>(
+          id,
+          std::vector<std::string>{seer, "rollout", "--config", config_file, "--coordinator", "@" + coordinator_file,
+                                   "--reward", "@" + reward_file, "--worker-id", id, "--processes-on-host", processes},
+          logs + "/" + id + ".log", env);
+    };
+    if (rl && !stop_requested) {
+      wait_for_file(coordinator_file, learner, 600, stop_requested);
+      for (size_t i = 0; i < pool.size() && !stop_requested; ++i) start_worker(i);
+    }
+
+    int signals = stop_requested ? 1 : 0;
+    if (stop_requested) learner.signal(SIGTERM);
+    int reward_restarts = 0;
+    while (!learner.poll()) {
+      mirror.pump();
+      if (const int sig = poll_stop_signal(200)) {
+        ++signals;
+        if (signals == 1) {
+          spdlog::warn("signal {}: the learner stops after its current step and checkpoints (again: kill now)", sig);
+          learner.signal(SIGTERM);
+        } else {
+          spdlog::warn("signal {} again: killing everything", sig);
+          learner.signal(SIGKILL);
+        }
+      }
+      if (signals > 0) continue;
+      for (size_t i = 0; i < pool.size(); ++i) {  // a worker that died is replaced (its leases come back)
+        if (!pool[i]) continue;
+        auto st = pool[i]->poll();
+        if (!st || *st == 0) continue;
+        if (restarts[i] >= args.max_restarts) {
+          spdlog::error("{} exited with status {} again; not restarting it (see {})", pool[i]->name(), *st,
+                        pool[i]->log_path());
+          pool[i].reset();
+          continue;
+        }
+        ++restarts[i];
+        spdlog::warn("{} exited with status {} (see {}); restarting it", pool[i]->name(), *st, pool[i]->log_path());
+        start_worker(i);
+      }
+      if (reward) {
+        if (auto st = reward->poll(); st && reward_restarts < args.max_restarts) {
+          ++reward_restarts;
+          spdlog::warn("the reward service exited with status {} (see {}); restarting it", *st, reward->log_path());
+          start_reward();
+        }
+      }
+    }
+    learner_status = *learner.poll();
+    mirror.pump();
+    // Workers leave by themselves when the coordinator says training is over; anything left is stopped.
+    for (auto& w : pool) {
+      if (w) w->stop(15.0);
+    }
+    if (reward) reward->stop(10.0);
+    if (learner_status == 0) {
+      spdlog::info("seer run: {} finished; run folder {}", cfg.name, run_dir);
+    } else {
+      spdlog::error("seer run: the learner exited with status {}; see {}", learner_status, logs + "/learner.log");
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("seer run: {}", e.what());
+    return learner_status == 0 ? 1 : learner_status;
+  }
+  return learner_status;
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app, Invocation& inv) {
+  auto args = std::make_shared<RunArgs>();
+  CLI::App* cmd =
+      app.add_subcommand("run", "Start reward service, rollout workers and learners on this machine, and stop them cleanly");
+  cmd->add_option("config", args->config, "experiment config (YAML)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--set", args->overrides, "override a config key: section.key=value (repeatable)");
+  CLI::Option* resume =
+      cmd->add_flag("--resume", args->resume, "continue from the newest intact checkpoint; fail if there is none");
+  CLI::Option* no_resume = cmd->add_flag("--no-resume", args->no_resume, "start fresh even if the run folder has checkpoints");
+  resume->excludes(no_resume);
+  cmd->add_option("--max-restarts", args->max_restarts, "restarts of a rollout worker or the reward service that dies")
+      ->check(CLI::NonNegativeNumber);
+  cmd->callback([args, &inv] { inv.exit_code = run(*args, inv); });
+}
+
+}  // namespace seer::app

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# `seer run` on one machine: the whole GRPO loop (reward service, 1 learner rank, 1 rollout worker) runs
+# its steps and exits 0 with a log per process; Ctrl-C (SIGINT) mid-run stops everything within the grace
+# period, leaves no process behind, and leaves a checkpoint that `seer run --resume` continues from.
+# Usage: run_test.sh SEER_BINARY
+set -u
+seer=$1
+tmp=$(mktemp -d)
+run_pid=""
+trap '[ -n "$run_pid" ] && kill -9 "$run_pid" 2>/dev/null; pkill -9 -f "$tmp/" 2>/dev/null; rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); echo "ok: $1"; }
+bad() { failed=$((failed + 1)); echo "FAIL: $1"; }
+steps_done() { [ -f "$1" ] && wc -l <"$1" || echo 0; }
+
+"$seer" init-model "$tmp/model" --preset tiny --seed 3 >/dev/null 2>&1 || { echo "init-model failed"; exit 1; }
+"$seer" data make digits-classify --out "$tmp/data" --train 64 --test 8 >/dev/null 2>&1 || { echo "data make failed"; exit 1; }
+cat >"$tmp/config.yaml" <<YAML
+name: run-test
+run_dir: $tmp/run
+seed: 5
+model:
+  path: $tmp/model
+data:
+  train: $tmp/data/train.jsonl
+rollout:
+  workers: 1
+  group_size: 4
+  max_new_tokens: 12
+  prompts_per_call: 4
+  preprocess_threads: 1
+algorithm:
+  name: grpo
+  kl_coef: 0.0
+trainer:
+  steps: 6
+  prompts_per_step: 4
+  micro_batch_size: 4
+  lr: 1.0e-4
+checkpoint:
+  every_steps: 2
+  keep_last: 2
+metrics:
+  prometheus: false
+YAML
+
+timeout 150 "$seer" run "$tmp/config.yaml" >"$tmp/run.out" 2>&1
+status=$?
+[ $status -eq 0 ] && ok "seer run exits 0" || { bad "seer run exit $status"; tail -20 "$tmp/run.out"; }
+[ "$(steps_done "$tmp/run/metrics.jsonl")" -eq 6 ] && ok "6 GRPO steps recorded" || bad "steps: $(steps_done "$tmp/run/metrics.jsonl")"
+for f in reward learner rollout-0; do
+  [ -s "$tmp/run/logs/$f.log" ] || bad "no log $f.log"
+done
+grep -q "step 6/6" "$tmp/run.out" && ok "the learner's progress is shown in the terminal" || bad "no progress lines in seer run's output"
+grep -q "the learner finished training" "$tmp/run/logs/rollout-0.log" && ok "the worker left when training ended" \
+  || bad "the worker was not told training ended"
+sleep 0.5
+pgrep -f "$tmp/run/config.yaml" >/dev/null && bad "processes left behind: $(pgrep -af "$tmp/run/config.yaml")" \
+  || ok "no process left behind"
+
+# Ctrl-C mid-run
+rm -rf "$tmp/run"
+"$seer" run "$tmp/config.yaml" --set trainer.steps=400 >"$tmp/run2.out" 2>&1 &
+run_pid=$!
+for _ in $(seq 1200); do [ "$(steps_done "$tmp/run/metrics.jsonl")" -ge 3 ] && break; sleep 0.1; done
+kill -INT $run_pid
+for _ in $(seq 600); do kill -0 $run_pid 2>/dev/null || break; sleep 0.1; done
+if kill -0 $run_pid 2>/dev/null; then bad "seer run still running 60 s after SIGINT"; kill -9 $run_pid; fi
+wait $run_pid
+run_pid=""
+sleep 0.5
+pgrep -f "$tmp/run/config.yaml" >/dev/null && bad "processes left after Ctrl-C: $(pgrep -af "$tmp/run/config.yaml")" \
+  || ok "Ctrl-C leaves no process behind"
+stopped_at=$(steps_done "$tmp/run/metrics.jsonl")
+[ -f "$tmp/run/checkpoints/latest" ] || [ -L "$tmp/run/checkpoints/latest" ] && ok "a checkpoint after Ctrl-C (step $stopped_at)" \
+  || bad "no checkpoint after Ctrl-C"
+timeout 150 "$seer" run "$tmp/config.yaml" --resume --set trainer.steps=$((stopped_at + 2)) >"$tmp/run3.out" 2>&1
+status=$?
+[ $status -eq 0 ] && grep -q "resuming from" "$tmp/run/logs/learner.log" && grep -q "step $((stopped_at + 2))/$((stopped_at + 2))" "$tmp/run3.out" \
+  && ok "seer run --resume continues from it" || { bad "resume after Ctrl-C (exit $status)"; tail -20 "$tmp/run3.out"; }
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
