@@ -1,4 +1,6 @@
 // `seer reward`: the reward service; `seer reward score`: score one completion from the shell.
+#include <unistd.h>
+
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -47,11 +49,19 @@ int serve(const RewardArgs& args, const Invocation& inv) {
   o.auth_token = read_auth_token(cfg.reward);
   o.scoring = reward::scoring_options(cfg);
   o.metrics = std::make_shared<prometheus::Registry>();
-  auto exposer = start_metrics(cfg.metrics, o.metrics);
+  auto exposer = start_metrics(cfg.metrics, o.metrics, kMetricsOffsetReward);
   reward::RewardServer server(o);
   spdlog::info("reward service listening on {} ({} scoring threads, {:.3g} s budget per sample{})", server.address(),
                o.threads, o.scoring.budget_seconds, o.auth_token.empty() ? "" : ", bearer token required");
-  if (!args.port_file.empty()) write_file_atomic(args.port_file, server.address() + "\n");
+  if (!args.port_file.empty()) {
+    // Other hosts cannot dial a wildcard address: write this host's name instead.
+    std::string host = server.address().substr(0, server.address().rfind(':'));
+    if (host == "0.0.0.0" || host == "[::]" || host == "::") {
+      char name[256] = {0};
+      host = gethostname(name, sizeof(name) - 1) == 0 ? name : "127.0.0.1";
+    }
+    write_file_atomic(args.port_file, host + ":" + std::to_string(server.port()) + "\n");
+  }
   const int sig = wait_for_stop_signal();
   spdlog::info("signal {}: finishing in-flight requests, then stopping", sig);
   server.shutdown(10.0);

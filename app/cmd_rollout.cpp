@@ -29,6 +29,7 @@ struct RolloutArgs {
   std::vector<std::string> overrides;
   std::string coordinator, reward, worker_id;
   int processes_on_host = 1;
+  int worker_index = 0;  ///< metrics port offset: metrics.port + 200 + index
 };
 
 /// HOST:PORT from a flag, or from the first line of a file when the flag starts with '@' (the run folder's
@@ -90,7 +91,7 @@ int rollout(const RolloutArgs& args, const Invocation& inv) {
   int code = 0;
   try {
     o.metrics = std::make_shared<prometheus::Registry>();
-    auto exposer = start_metrics(cfg.metrics, o.metrics);
+    auto exposer = start_metrics(cfg.metrics, o.metrics, kMetricsOffsetRollout + args.worker_index);
     const auto s = rollout::run_rollout_worker(cfg, o, stop);
     spdlog::info("worker {}: {} groups pushed, {} tokens generated, {} weight syncs, last weight version {}", o.worker_id,
                  s.groups_pushed, s.tokens, s.weight_syncs, s.weight_version);
@@ -116,6 +117,9 @@ void add_rollout_command(CLI::App& app, Invocation& inv) {
   cmd->add_option("--processes-on-host", args->processes_on_host,
                   "seer processes sharing this host's cores (for compute.threads = 0)")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--worker-index", args->worker_index,
+                  "this worker's number on its host: /metrics on metrics.port + 200 + INDEX (when metrics.port is set)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--set", args->overrides, "override a config key: section.key=value (repeatable)");
   cmd->callback([args, &inv] { inv.exit_code = rollout(*args, inv); });
 }

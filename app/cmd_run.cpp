@@ -155,7 +155,8 @@ int run(const RunArgs& args, const Invocation& inv) {
       pool[i] = std::make_unique<ChildProcess>(
           id,
           std::vector<std::string>{seer, "rollout", "--config", config_file, "--coordinator", "@" + coordinator_file,
-                                   "--reward", "@" + reward_file, "--worker-id", id, "--processes-on-host", processes},
+                                   "--reward", "@" + reward_file, "--worker-id", id, "--worker-index", std::to_string(i),
+                                   "--processes-on-host", processes},
           logs + "/" + id + ".log", env);
     };
     if (rl && !stop_requested) {

@@ -31,8 +31,13 @@ std::string read_auth_token(const RewardConfig& reward);
 /// The same for the coordinator: cluster.auth_token_file / cluster.auth_token_env.
 std::string read_auth_token(const ClusterConfig& cluster);
 
-/// Starts a /metrics endpoint on metrics.address:port (port 0 = a free one) when metrics.prometheus is
-/// on; returns nullptr otherwise. Throws seer::Error when it cannot bind.
+/// Where each process serves /metrics when metrics.port = P is set (deploy/prometheus/prometheus.yml scrapes
+/// these): learner rank r on P + r, the reward service on P + 100, rollout worker i on P + 200 + i.
+inline constexpr int kMetricsOffsetReward = 100;
+inline constexpr int kMetricsOffsetRollout = 200;
+
+/// Starts a /metrics endpoint on metrics.address:port + port_offset (port 0 = a free one) when
+/// metrics.prometheus is on; returns nullptr otherwise. Throws seer::Error when it cannot bind.
 std::unique_ptr<prometheus::Exposer> start_metrics(const MetricsConfig& metrics,
                                                    const std::shared_ptr<prometheus::Registry>& registry,
                                                    int port_offset = 0);

@@ -25,8 +25,8 @@ PACKAGES=(
   libpcre2-dev libutf8proc-dev libstb-dev libexif-dev
   # gzip data sets (digits.csv.gz, Fashion-MNIST IDX files)
   zlib1g-dev
-  # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev
+  # tests and benchmarks; the Prometheus scrape test; the quickstart's reward/accuracy plot
+  libgtest-dev libgmock-dev libbenchmark-dev prometheus gnuplot-nox
 )
 
 missing=()

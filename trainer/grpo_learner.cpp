@@ -5,6 +5,8 @@
 #include <fstream>
 #include <thread>
 
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
@@ -39,6 +41,14 @@ std::unique_ptr<model::Vlm> load_reference(const ExperimentConfig& c, const std:
   return ref;
 }
 
+/// host:port for workers on other hosts: a wildcard bind address (0.0.0.0, ::) becomes this host's name.
+std::string reachable_address(const std::string& bind, int port) {
+  if (bind != "0.0.0.0" && bind != "::" && bind != "[::]") return bind + ":" + std::to_string(port);
+  char host[256] = {0};
+  if (gethostname(host, sizeof(host) - 1) != 0) return "127.0.0.1:" + std::to_string(port);
+  return std::string(host) + ":" + std::to_string(port);
+}
+
 /// Rank 0's side: the coordinator and its rows.
 std::unique_ptr<Coordinator> start_coordinator(const ExperimentConfig& c, const LearnerEnvironment& env,
                                                const LearnerCore& core,
@@ -65,7 +75,7 @@ std::unique_ptr<Coordinator> start_coordinator(const ExperimentConfig& c, const 
   auto coord = std::make_unique<Coordinator>(o, std::move(data.rows), std::move(order));
   const std::string file = (fs::path(c.resolved_run_dir()) / "coordinator.address").string();
   fs::create_directories(c.resolved_run_dir());
-  write_file_atomic(file, coord->address() + "\n");
+  write_file_atomic(file, reachable_address(c.cluster.bind_address, coord->port()) + "\n");
   spdlog::info("coordinator listening on {} ({} rows; written to {}); rollout workers: seer rollout --config CONFIG "
                "--coordinator {}", coord->address(), rows, file, coord->address());
   return coord;
@@ -209,6 +219,7 @@ LearnerResult run_grpo_learner(const ExperimentConfig& c, const std::string& con
         }
       }
       for (const auto& [name, sum] : component_sum) values["reward/" + name] = sum / std::max(scored, 1.0);
+      if (component_sum.count("accuracy")) values["accuracy"] = values["reward/accuracy"];
       const auto counts = coord->counts();
       const double seconds = since(t_step);
       values.insert({{"loss", st.loss},
