@@ -1,6 +1,5 @@
 // `seer rollout`: one rollout worker process (any number, on any host): leases prompts from the
 // coordinator on learner rank 0, generates and scores groups, pushes them, follows the published weights.
-#include <pthread.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -84,10 +83,7 @@ int rollout(const RolloutArgs& args, const Invocation& inv) {
   }
 
   std::atomic<bool> stop{false};
-  std::thread watcher([&stop] {
-    const int sig = wait_for_stop_signal();
-    if (!stop.exchange(true) && sig != 0) spdlog::warn("signal {}: finishing the current group, pushing it, then exiting", sig);
-  });
+  StopWatcher watcher(stop, "finishing the current group, pushing it, then exiting");
   int code = 0;
   try {
     o.metrics = std::make_shared<prometheus::Registry>();
@@ -99,8 +95,6 @@ int rollout(const RolloutArgs& args, const Invocation& inv) {
     spdlog::error("{}", e.what());
     code = kExitBadInput;
   }
-  if (!stop.exchange(true)) pthread_kill(watcher.native_handle(), SIGTERM);
-  watcher.join();
   return code;
 }
 

@@ -80,14 +80,7 @@ int train(const TrainArgs& args, const Invocation& inv) {
   }
 
   std::atomic<bool> stop{false};
-  std::thread watcher([&stop] {
-    const int sig = wait_for_stop_signal();
-    if (!stop.exchange(true) && sig != 0) spdlog::warn("signal {}: stopping after this step (with a checkpoint)", sig);
-  });
-  auto finish_watcher = [&] {
-    if (!stop.exchange(true)) pthread_kill(watcher.native_handle(), SIGTERM);
-    watcher.join();
-  };
+  auto watcher = std::make_unique<StopWatcher>(stop, "stopping after this step (with a checkpoint)");
 
   int code = 0;
   try {
@@ -108,7 +101,7 @@ int train(const TrainArgs& args, const Invocation& inv) {
     spdlog::error("{}", e.what());
     code = kExitBadInput;
   }
-  finish_watcher();
+  watcher.reset();
   return code;
 }
 

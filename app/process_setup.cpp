@@ -123,4 +123,15 @@ int wait_for_stop_signal() {
   return sig;
 }
 
+StopWatcher::StopWatcher(std::atomic<bool>& stop, std::string what_happens_next)
+    : stop_(stop), thread_([this, message = std::move(what_happens_next)] {
+        const int sig = wait_for_stop_signal();
+        if (!stop_.exchange(true) && sig != 0) spdlog::warn("signal {}: {}", sig, message);
+      }) {}
+
+StopWatcher::~StopWatcher() {
+  if (!stop_.exchange(true)) pthread_kill(thread_.native_handle(), SIGTERM);  // wakes sigwait; stop already set
+  thread_.join();
+}
+
 }  // namespace seer::app

@@ -2,8 +2,10 @@
 // (the only place below main() where the environment is read), the /metrics endpoint, signal waiting.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/config.h"
@@ -55,5 +57,19 @@ int cores_available();
 /// servers. wait_for_stop_signal() then returns the signal number when one arrives.
 void block_stop_signals();
 int wait_for_stop_signal();
+
+/// A thread that waits for SIGINT/SIGTERM (blocked first with block_stop_signals) and sets `stop`, logging
+/// `what_happens_next` once ("signal 15: <what_happens_next>"). The destructor ends and joins it.
+class StopWatcher {
+ public:
+  StopWatcher(std::atomic<bool>& stop, std::string what_happens_next);
+  ~StopWatcher();
+  StopWatcher(const StopWatcher&) = delete;
+  StopWatcher& operator=(const StopWatcher&) = delete;
+
+ private:
+  std::atomic<bool>& stop_;
+  std::thread thread_;
+};
 
 }  // namespace seer::app

@@ -9,6 +9,7 @@ namespace seer::trainer {
 Group group_from_proto(const coordinator::v1::Group& g) {
   SEER_CHECK(!g.group_id().empty(), "group without a group_id");
   SEER_CHECK(g.prompt_ids_size() > 0, "group {}: no prompt ids", g.group_id());
+  SEER_CHECK(g.trajectories_size() > 0, "group {}: no trajectories", g.group_id());
   Group out;
   out.prompt_id = g.group_id();
   out.prompt.assign(g.prompt_ids().begin(), g.prompt_ids().end());
