@@ -78,7 +78,7 @@ set output "$out/grpo.png"
 set title "GRPO on digits-count (tiny, 2 CPU cores): training samples per step"
 set xlabel "learner step"
 set yrange [0:1.05]
-set key bottom right
+set key top left
 set grid
 plot "$out/grpo.dat" using 1:2 with lines lw 2 title "reward (mean)", \
      "$out/grpo.dat" using 1:3 with lines lw 2 title "accuracy", \
