@@ -37,7 +37,7 @@ nodes=$(grep -cv '^\s*\(#\|$\)' "$hostfile")
 ranks=$((nodes * per_node))
 n_rollout_hosts=$(awk -F, '{print NF}' <<<"$rollout_hosts")
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; }
+cleanup() { for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 trap 'echo "launch.sh: stopping (the learner checkpoints after its current step)"; kill -TERM "$learner" 2>/dev/null' INT TERM
 
