@@ -27,6 +27,8 @@ PACKAGES=(
   zlib1g-dev
   # tests and benchmarks; the Prometheus scrape test; the quickstart's reward/accuracy plot
   libgtest-dev libgmock-dev libbenchmark-dev prometheus gnuplot-nox
+  # the single-node Slurm test of deploy/slurm/seer.sbatch
+  slurm-wlm munge
 )
 
 missing=()

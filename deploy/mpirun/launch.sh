@@ -47,7 +47,11 @@ pids+=($!)
 mpirun -np "$ranks" --hostfile "$hostfile" --map-by "ppr:$per_node:node" "${extra[@]}" \
   "$seer" train "$config" --processes-on-host "$((per_node + workers_per_host))" >>"$run_dir/logs/learner.log" 2>&1 &
 learner=$!
-for _ in $(seq 600); do [[ -s "$run_dir/coordinator.address" && -s "$run_dir/reward.address" ]] && break; sleep 1; done
+for _ in $(seq 600); do
+  [[ -s "$run_dir/coordinator.address" && -s "$run_dir/reward.address" ]] && break
+  kill -0 "$learner" 2>/dev/null || break  # the learner failed to start: its log says why
+  sleep 1
+done
 [[ -s "$run_dir/coordinator.address" ]] || { echo "launch.sh: the learner did not start its coordinator; see $run_dir/logs/learner.log" >&2; exit 1; }
 # Each worker: id host-pid (default), metrics port offset from its local rank.
 mpirun -np "$((n_rollout_hosts * workers_per_host))" --host "$(sed "s/\(,\|$\)/:$workers_per_host\1/g" <<<"$rollout_hosts")" \
