@@ -116,7 +116,7 @@ std::string save_checkpoint(const std::string& root, const model::Vlm& model,
   nlohmann::json js = {{"step", state.step},     {"weight_version", state.weight_version},
                        {"epoch", state.epoch},   {"cursor", state.cursor},
                        {"seed", state.seed},     {"optimizer_steps", optimizer.steps()},
-                       {"rng_state", hex_encode(state.rng_state)}};
+                       {"rng_state", hex_encode(state.rng_state)}, {"matmul", state.matmul}};
   write_file_atomic((tmp / "trainer_state.json").string(), js.dump(2) + "\n");
   write_file_atomic((tmp / "config.yaml").string(), config_yaml);
 
@@ -211,6 +211,7 @@ TrainerState read_trainer_state(const std::string& dir) {
     s.cursor = j.at("cursor").get<int64_t>();
     s.seed = j.at("seed").get<uint64_t>();
     s.rng_state = hex_decode(j.at("rng_state").get<std::string>(), path);
+    s.matmul = j.value("matmul", std::string());
   } catch (const nlohmann::json::exception& e) {
     SEER_FAIL("{}: {}", path, e.what());
   }

@@ -32,6 +32,10 @@ struct TrainerState {
   int64_t cursor = 0;          ///< index of the next row within the epoch's order
   uint64_t seed = 0;
   std::string rng_state;       ///< LibTorch default CPU generator state (bytes)
+  /// Linear-layer backend the run used ("blas" | "onednn"; empty in checkpoints from before it was
+  /// recorded). A resumed run with `compute.matmul: auto` reuses it instead of measuring again: the two
+  /// backends round differently, and a different choice under load would break bit-identical resume.
+  std::string matmul;
 };
 
 /// The tokenizer and processor files of a model folder (tokenizer.json, tokenizer_config.json,

@@ -11,6 +11,7 @@
 #include "core/check.h"
 #include "dataset/jsonl_reader.h"
 #include "model/inputs.h"
+#include "model/linear.h"
 #include "model/vlm.h"
 #include "trainer/checkpoint.h"
 #include "trainer/grpo_learner.h"
@@ -112,6 +113,12 @@ LearnerCore load_learner_core(const ExperimentConfig& c, Communicator& comm) {
     core.state = read_trainer_state(core.resume_dir);
     load_optimizer_state(core.resume_dir, *core.optimizer);
     restore_rng(core.state.rng_state);
+    if (c.compute.matmul == "auto" && !core.state.matmul.empty() &&
+        core.state.matmul != model::to_string(model::matmul_backend())) {
+      // The start-up measurement can flip under load; the checkpoint's choice keeps the resume bit-exact.
+      model::set_matmul_backend(model::parse_matmul_backend(core.state.matmul));
+      if (comm.rank() == 0) spdlog::info("linear layers on {}, as in the checkpoint", core.state.matmul);
+    }
     if (comm.rank() == 0) {
       spdlog::info("resuming from {} (step {}, weight version {})", core.resume_dir, core.state.step,
                    core.state.weight_version);
@@ -123,6 +130,7 @@ LearnerCore load_learner_core(const ExperimentConfig& c, Communicator& comm) {
 std::string LearnerCore::save(const ExperimentConfig& c, const std::string& config_yaml, Communicator& comm) {
   std::string dir;
   state.rng_state = rng_bytes();
+  state.matmul = model::to_string(model::matmul_backend());
   if (comm.rank() == 0) {
     const auto t = Clock::now();
     dir = save_checkpoint(checkpoint_root(c), *policy, side_files, *optimizer, state, config_yaml, c.checkpoint.keep_last);

@@ -121,6 +121,7 @@ TEST(Checkpoint, WritesVerifiesPrunesAndFallsBack) {
     st.epoch = 1;
     st.cursor = step * 3;
     st.rng_state = std::string("\x00\x01\xff", 3);
+    st.matmul = "onednn";
     save_checkpoint(root.string(), *m, read_model_side_files(src.string()), opt, st, "name: t\n", /*keep_last=*/2);
   }
   auto all = list_checkpoints(root.string());
@@ -132,6 +133,7 @@ TEST(Checkpoint, WritesVerifiesPrunesAndFallsBack) {
   EXPECT_EQ(s6.step, 6);
   EXPECT_EQ(s6.cursor, 18);
   EXPECT_EQ(s6.rng_state, std::string("\x00\x01\xff", 3));
+  EXPECT_EQ(s6.matmul, "onednn");
   // The model folder loads as a model, with the tokenizer files next to it.
   auto loaded = model::Vlm::load((fs::path(all[1]) / "model").string());
   auto want = m->named_parameters();
