@@ -7,10 +7,7 @@ seer=$1
 configs=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok: $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL: $1"; }
+. "$(dirname "$0")/lib.sh"
 
 # seer --help lists every subcommand.
 "$seer" --help >"$tmp/help" 2>&1
@@ -118,5 +115,4 @@ else bad "data check image limit (exit $status)"; cat "$tmp/out"; fi
 if "$seer" version >"$tmp/out" 2>&1 && grep -q '^seer ' "$tmp/out" && grep -q '^LibTorch ' "$tmp/out"; then
   ok "version"; else bad "version"; cat "$tmp/out"; fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -13,21 +13,13 @@ seer=$1
 tmp=$(mktemp -d)
 pids=()
 trap 'for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; [ -n "${SEER_KEEP_TMP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok: $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL: $1"; }
+. "$(dirname "$0")/lib.sh"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 export OMP_WAIT_POLICY=PASSIVE SEER_TEST_TOKEN=e2e-token
-# Waits up to $2 seconds for file $1 to exist.
-wait_file() { for _ in $(seq $(($2 * 20))); do [ -s "$1" ] && return 0; sleep 0.05; done; return 1; }
-# Steps recorded in a metrics.jsonl.
-steps_done() { [ -f "$1" ] && wc -l <"$1" || echo 0; }
+# wait_steps METRICS_JSONL N SECONDS: waits until N learner steps are recorded.
 wait_steps() { for _ in $(seq $(($3 * 10))); do [ "$(steps_done "$1")" -ge "$2" ] && return 0; sleep 0.1; done; return 1; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-"$seer" init-model "$tmp/model" --preset tiny --seed 3 >/dev/null 2>&1 || { echo "init-model failed"; exit 1; }
-"$seer" data make digits-classify --out "$tmp/data" --train 96 --test 8 >/dev/null 2>&1 || { echo "data make failed"; exit 1; }
+tiny_fixture "$seer" "$tmp" digits-classify 96 8
 reward_port=$(free_port)
 cat >"$tmp/config.yaml" <<YAML
 name: grpo-loop-test
@@ -190,5 +182,4 @@ for line in open(f"{run}/metrics.jsonl"):
 print("\n".join(fails))
 sys.exit(1 if fails else 0)
 PY
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -3,13 +3,13 @@
 # reward service through mpirun; the run finishes its steps, exits 0 and leaves no process behind.
 # Usage: launch_test.sh SEER_BINARY
 set -u
+. "$(dirname "$0")/lib.sh"
 seer=$1
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
 trap 'pkill -9 -f "$tmp/" 2>/dev/null; rm -rf "$tmp"' EXIT
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 OMP_WAIT_POLICY=PASSIVE
-"$seer" init-model "$tmp/model" --preset tiny --seed 3 >/dev/null 2>&1 || { echo "init-model failed"; exit 1; }
-"$seer" data make digits-count --out "$tmp/data" --train 32 --test 8 >/dev/null 2>&1 || { echo "data make failed"; exit 1; }
+tiny_fixture "$seer" "$tmp" digits-count 32 8
 echo "localhost slots=8" >"$tmp/hosts"
 cat >"$tmp/config.yaml" <<YAML
 name: launch-test

@@ -3,18 +3,17 @@
 # scheme) and answers `seer_learner_step` through its HTTP API with the learner's step.
 # Usage: prometheus_scrape_test.sh SEER_BINARY
 set -u
+. "$(dirname "$0")/lib.sh"
 seer=$1
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
 pids=()
 trap 'for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 command -v prometheus >/dev/null || { echo "FAIL: prometheus is not installed (scripts/install-deps.sh installs it)"; exit 1; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 metrics_port=$(free_port)
 prom_port=$(free_port)
 
-"$seer" init-model "$tmp/model" --preset tiny --seed 3 >/dev/null 2>&1 || { echo "init-model failed"; exit 1; }
-"$seer" data make digits-classify --out "$tmp/data" --train 32 --test 8 >/dev/null 2>&1 || { echo "data make failed"; exit 1; }
+tiny_fixture "$seer" "$tmp" digits-classify 32 8
 cat >"$tmp/config.yaml" <<YAML
 name: scrape-test
 run_dir: $tmp/run

@@ -7,10 +7,7 @@ seer=$1
 tmp=$(mktemp -d)
 pid=""
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok: $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL: $1"; }
+. "$(dirname "$0")/lib.sh"
 
 "$seer" reward --port-file "$tmp/port" >"$tmp/log" 2>&1 &
 pid=$!
@@ -32,5 +29,4 @@ status=$?
 if [ $status -ne 0 ] && grep -q "SEER_TEST_TOKEN" "$tmp/log2"; then ok "missing token refuses to start"
 else bad "missing token refuses to start (exit $status)"; cat "$tmp/log2"; fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -8,14 +8,9 @@ seer=$1
 tmp=$(mktemp -d)
 run_pid=""
 trap '[ -n "$run_pid" ] && kill -9 "$run_pid" 2>/dev/null; pkill -9 -f "$tmp/" 2>/dev/null; rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok: $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL: $1"; }
-steps_done() { [ -f "$1" ] && wc -l <"$1" || echo 0; }
+. "$(dirname "$0")/lib.sh"
 
-"$seer" init-model "$tmp/model" --preset tiny --seed 3 >/dev/null 2>&1 || { echo "init-model failed"; exit 1; }
-"$seer" data make digits-classify --out "$tmp/data" --train 64 --test 8 >/dev/null 2>&1 || { echo "data make failed"; exit 1; }
+tiny_fixture "$seer" "$tmp" digits-classify 64 8
 cat >"$tmp/config.yaml" <<YAML
 name: run-test
 run_dir: $tmp/run
@@ -79,5 +74,10 @@ timeout 150 "$seer" run "$tmp/config.yaml" --resume --set trainer.steps=$((stopp
 status=$?
 [ $status -eq 0 ] && grep -q "resuming from" "$tmp/run/logs/learner.log" && grep -q "step $((stopped_at + 2))/$((stopped_at + 2))" "$tmp/run3.out" \
   && ok "seer run --resume continues from it" || { bad "resume after Ctrl-C (exit $status)"; tail -20 "$tmp/run3.out"; }
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+# Across the stop and the resume, every prompt is trained on once (64 rows: no second epoch in these steps).
+dups=$(python3 -c '
+import collections, json, sys
+ids = collections.Counter(g["id"] for line in open(sys.argv[1]) for g in json.loads(line)["groups"])
+print(" ".join(f"{k}x{n}" for k, n in ids.items() if n > 1))' "$tmp/run/groups.jsonl")
+[ -z "$dups" ] && ok "no prompt trained twice across Ctrl-C and --resume" || bad "prompts trained twice: $dups"
+finish

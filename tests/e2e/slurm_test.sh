@@ -5,6 +5,7 @@
 # (no root, no munge key), the test says why and is skipped (exit 77), never silently passed.
 # Usage: slurm_test.sh SEER_BINARY
 set -u
+. "$(dirname "$0")/lib.sh"
 seer=$1
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
@@ -28,7 +29,6 @@ if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
   sleep 0.5
   munge -n 2>/dev/null | unmunge >/dev/null 2>&1 || skip "munged does not start here"
 fi
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 host=$(hostname -s)
 mkdir -p "$tmp/state" "$tmp/spool"
 cat >"$tmp/slurm.conf" <<CONF
@@ -61,8 +61,7 @@ export SLURM_CONF=$tmp/slurm.conf
 for _ in $(seq 100); do sinfo -h -o %t 2>/dev/null | grep -q idle && break; sleep 0.2; done
 sinfo -h -o %t 2>/dev/null | grep -q idle || skip "the Slurm node never became idle: $(tail -2 "$tmp/slurmd.log")"
 
-"$seer" init-model "$tmp/model" --preset tiny --seed 3 >/dev/null 2>&1 || { echo "init-model failed"; exit 1; }
-"$seer" data make digits-count --out "$tmp/data" --train 32 --test 8 >/dev/null 2>&1 || { echo "data make failed"; exit 1; }
+tiny_fixture "$seer" "$tmp" digits-count 32 8
 cat >"$tmp/config.yaml" <<YAML
 name: slurm-test
 run_dir: $tmp/run

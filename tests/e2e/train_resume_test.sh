@@ -9,14 +9,9 @@ seer=$1
 tmp=$(mktemp -d)
 pid=""
 trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok: $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL: $1"; }
+. "$(dirname "$0")/lib.sh"
 
-"$seer" init-model "$tmp/model" --preset tiny --seed 3 >/dev/null 2>&1 || { echo "init-model failed"; exit 1; }
-# digits-classify needs the sklearn digits file (installed by scripts/install-deps.sh)
-"$seer" data make digits-classify --out "$tmp/data" --train 48 --test 8 >/dev/null 2>&1 || { echo "data make failed"; exit 1; }
+tiny_fixture "$seer" "$tmp" digits-classify 48 8
 cat >"$tmp/config.yaml" <<YAML
 name: resume-test
 seed: 5
@@ -130,5 +125,4 @@ if ! grep -q "resuming from" "$tmp/fresh.log" && grep -q "finished at step 2" "$
 then ok "--no-resume starts over (old checkpoints moved aside)"
 else bad "--no-resume"; cat "$tmp/fresh.log"; fi
 
-echo "$passed passed, $failed failed"
-[ $failed -eq 0 ]
+finish
