@@ -30,10 +30,7 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-struct RunArgs {
-  std::string config;
-  std::vector<std::string> overrides;
-  bool resume = false, no_resume = false;
+struct RunArgs : ExperimentArgs {
   int max_restarts = 3;
 };
 
@@ -227,12 +224,7 @@ void add_run_command(CLI::App& app, Invocation& inv) {
   auto args = std::make_shared<RunArgs>();
   CLI::App* cmd =
       app.add_subcommand("run", "Start reward service, rollout workers and learners on this machine, and stop them cleanly");
-  cmd->add_option("config", args->config, "experiment config (YAML)")->required()->check(CLI::ExistingFile);
-  cmd->add_option("--set", args->overrides, "override a config key: section.key=value (repeatable)");
-  CLI::Option* resume =
-      cmd->add_flag("--resume", args->resume, "continue from the newest intact checkpoint; fail if there is none");
-  CLI::Option* no_resume = cmd->add_flag("--no-resume", args->no_resume, "start fresh even if the run folder has checkpoints");
-  resume->excludes(no_resume);
+  add_experiment_args(cmd, *args);
   cmd->add_option("--max-restarts", args->max_restarts, "restarts of a rollout worker or the reward service that dies")
       ->check(CLI::NonNegativeNumber);
   cmd->callback([args, &inv] { inv.exit_code = run(*args, inv); });

@@ -24,10 +24,7 @@
 namespace seer::app {
 namespace {
 
-struct TrainArgs {
-  std::string config;
-  std::vector<std::string> overrides;
-  bool no_resume = false, resume = false;
+struct TrainArgs : ExperimentArgs {
   int processes_on_host = 0;  ///< 0 = the learner ranks on this host (from the MPI launcher)
 };
 
@@ -57,9 +54,7 @@ int train(const TrainArgs& args, const Invocation& inv) {
     std::fprintf(stderr, "seer train: %s\n", e.what());
     return kExitBadInput;
   }
-  std::vector<std::string> overrides = args.overrides;
-  if (args.no_resume) overrides.push_back("checkpoint.resume=never");
-  if (args.resume) overrides.push_back("checkpoint.resume=required");
+  const std::vector<std::string> overrides = args.overrides_with_resume();
   ExperimentConfig cfg;
   try {
     cfg = load_and_log(args.config, overrides, inv.log_level, "learner", comm->rank(), comm->world_size());
@@ -110,12 +105,7 @@ int train(const TrainArgs& args, const Invocation& inv) {
 void add_train_command(CLI::App& app, Invocation& inv) {
   auto args = std::make_shared<TrainArgs>();
   CLI::App* cmd = app.add_subcommand("train", "Learner rank (run under mpirun for several): SFT and GRPO-family steps");
-  cmd->add_option("config", args->config, "experiment config (YAML)")->required()->check(CLI::ExistingFile);
-  cmd->add_option("--set", args->overrides, "override a config key: section.key=value (repeatable)");
-  CLI::Option* resume =
-      cmd->add_flag("--resume", args->resume, "continue from the newest intact checkpoint; fail if there is none");
-  CLI::Option* no_resume = cmd->add_flag("--no-resume", args->no_resume, "start fresh even if the run folder has checkpoints");
-  resume->excludes(no_resume);
+  add_experiment_args(cmd, *args);
   cmd->add_option("--processes-on-host", args->processes_on_host,
                   "seer processes sharing this host's cores, for compute.threads = 0 (default: the local ranks)")
       ->check(CLI::PositiveNumber);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -23,6 +24,31 @@ void add_eval_command(CLI::App& app, Invocation& inv);        // app/cmd_eval.cp
 void add_doctor_command(CLI::App& app, Invocation& inv);      // app/cmd_doctor.cpp
 void add_rollout_command(CLI::App& app, Invocation& inv);     // app/cmd_rollout.cpp
 void add_run_command(CLI::App& app, Invocation& inv);         // app/cmd_run.cpp
+
+/// What `seer train` and `seer run` both take: the experiment config, --set overrides and the exclusive
+/// --resume / --no-resume flags.
+struct ExperimentArgs {
+  std::string config;
+  std::vector<std::string> overrides;
+  bool resume = false, no_resume = false;
+  /// `overrides` plus what the resume flags mean as config keys (checkpoint.resume).
+  std::vector<std::string> overrides_with_resume() const {
+    std::vector<std::string> out = overrides;
+    if (no_resume) out.push_back("checkpoint.resume=never");
+    if (resume) out.push_back("checkpoint.resume=required");
+    return out;
+  }
+};
+
+/// Registers ExperimentArgs' positional config, --set, --resume and --no-resume on `cmd`.
+inline void add_experiment_args(CLI::App* cmd, ExperimentArgs& args) {
+  cmd->add_option("config", args.config, "experiment config (YAML)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--set", args.overrides, "override a config key: section.key=value (repeatable)");
+  CLI::Option* resume =
+      cmd->add_flag("--resume", args.resume, "continue from the newest intact checkpoint; fail if there is none");
+  CLI::Option* no_resume = cmd->add_flag("--no-resume", args.no_resume, "start fresh even if the run folder has checkpoints");
+  resume->excludes(no_resume);
+}
 
 /// Exit status for "not available in this build" and command-line usage errors.
 inline constexpr int kExitUnavailable = 2;
