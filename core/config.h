@@ -58,6 +58,9 @@ struct RolloutConfig {
   std::vector<std::string> stop;        ///< Extra stop strings besides the model's EOS.
   int64_t max_staleness = 1;            ///< Groups older than this many weight versions are not trained on.
   double lease_timeout_seconds = 120;   ///< Prompts not returned in time are handed out again.
+  /// A worker gives up (exit status 1) when the coordinator has not answered for this long; 0 = wait forever.
+  /// The coordinator answers from its own threads even mid-step, so silence this long means the learner is gone.
+  double coordinator_patience_seconds = 900;
 };
 
 /// `reward`: the reward service and how components combine (../shared/design/rewards.md).

@@ -56,11 +56,13 @@ ConfigSchema::ConfigSchema(ExperimentConfig& c) {
   rollout.integer("prompts_per_call", &c.rollout.prompts_per_call, Range::at_least(1), "prompts per generation call");
   rollout.integer("preprocess_threads", &c.rollout.preprocess_threads, Range::at_least(1),
                   "threads for templating and image preprocessing");
-  rollout.text_list("stop", &c.rollout.stop, "extra stop strings");
+  rollout.text_list("stop", &c.rollout.stop, "extra stop strings: a completion ends with the first one (trained and scored up to it)");
   rollout.integer("max_staleness", &c.rollout.max_staleness, Range::at_least(0),
                   "oldest usable trajectory, in weight versions behind the learner");
   rollout.number("lease_timeout_seconds", &c.rollout.lease_timeout_seconds, Range::greater_than(0),
                  "prompts not returned within this are handed out again");
+  rollout.number("coordinator_patience_seconds", &c.rollout.coordinator_patience_seconds, Range::at_least(0),
+                 "a worker exits when the coordinator has not answered for this long (0 = wait forever)");
 
   SchemaBuilder reward(*this, "reward");
   reward.text("address", &c.reward.address, "listen address host:port of seer reward (port 0 = free port)");

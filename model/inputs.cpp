@@ -117,10 +117,11 @@ SftExample ModelInputs::sft_example(const std::vector<std::pair<std::string, std
   return build_sft_example(tokenizer_, spec_, messages, sample);
 }
 
-at::Tensor ModelInputs::pixel_values(const std::string& path) const {
+at::Tensor ModelInputs::pixel_values(const std::string& path, ImageGeometry* geometry) const {
   SEER_CHECK(has_vision_, "{}: the model has no vision tower, so rows with images cannot be used", path);
   const RgbImage image = decode_image_file(path, options_.alpha, options_.limits);
   PixelValues pv = preprocess(image, processor_);
+  if (geometry) *geometry = {image.width, image.height, pv.width, pv.height};
   at::Tensor t = at::empty({1, pv.channels, pv.height, pv.width}, at::kFloat);
   std::copy(pv.values.begin(), pv.values.end(), t.data_ptr<float>());
   return t;

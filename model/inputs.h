@@ -30,6 +30,14 @@ struct InputOptions {
   DecodeLimits limits;
 };
 
+/// The two frames of one image, in pixels: as decoded (after EXIF orientation) and as the model sees it
+/// (after resize/crop). A reward request carries both so a predicted box (model-input frame) can be
+/// compared with a gold box (original frame); ../shared/design/rewards.md, bbox.
+struct ImageGeometry {
+  int original_width = 0, original_height = 0;
+  int input_width = 0, input_height = 0;
+};
+
 /// The input options of a run (model.chat_template/system_prompt/assistant_prefill, data.max_prompt_tokens,
 /// the image section).
 InputOptions input_options(const ExperimentConfig& config);
@@ -53,8 +61,9 @@ class ModelInputs {
   /// An SFT conversation (roles user/assistant; "<image>" in a user turn marks the image) as an example
   /// with assistant-only targets. Throws seer::Error naming `sample`.
   SftExample sft_example(const std::vector<std::pair<std::string, std::string>>& turns, const std::string& sample) const;
-  /// Decoded and preprocessed image: (1, 3, S, S) float32 on the CPU. Throws seer::Error naming `path`.
-  at::Tensor pixel_values(const std::string& path) const;
+  /// Decoded and preprocessed image: (1, 3, H, W) float32 on the CPU; its frames go to `geometry` when
+  /// given. Throws seer::Error naming `path`.
+  at::Tensor pixel_values(const std::string& path, ImageGeometry* geometry = nullptr) const;
 
  private:
   ModelInputs(Tokenizer tokenizer) : tokenizer_(std::move(tokenizer)) {}

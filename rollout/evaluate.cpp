@@ -55,6 +55,7 @@ EvalReport evaluate(model::Vlm& model, const model::ModelInputs& inputs, const s
     const size_t end = std::min(rows.size(), begin + static_cast<size_t>(o.batch_size));
     std::vector<model::Prompt> prompts;
     std::vector<const dataset::Row*> used;
+    std::vector<model::ImageGeometry> frames;
     for (size_t i = begin; i < end; ++i) {
       const dataset::Row& row = rows[i];
       try {
@@ -62,9 +63,11 @@ EvalReport evaluate(model::Vlm& model, const model::ModelInputs& inputs, const s
         const auto p = inputs.prompt(row.question, !row.image.empty(), row.id);
         model::Prompt prompt;
         prompt.ids = at::tensor(std::vector<int64_t>(p.ids.begin(), p.ids.end()), at::kLong);
-        if (!row.image.empty()) prompt.pixel_values = inputs.pixel_values(row.image);
+        model::ImageGeometry geometry;
+        if (!row.image.empty()) prompt.pixel_values = inputs.pixel_values(row.image, &geometry);
         prompts.push_back(std::move(prompt));
         used.push_back(&row);
+        frames.push_back(geometry);
       } catch (const std::exception& e) {
         spdlog::warn("eval: skipping {}", e.what());
         ++all.skipped;
@@ -83,7 +86,7 @@ EvalReport evaluate(model::Vlm& model, const model::ModelInputs& inputs, const s
           const int64_t len = static_cast<int64_t>(ids.size());
           const reward::Sample s =
               reward_sample(inputs, ids, gen.finish[static_cast<size_t>(r)] == model::FinishReason::kLength, row.answer,
-                            row.answer_type, row.options, o.max_new_tokens);
+                            row.answer_type, row.options, o.max_new_tokens, frames[p]);
           const reward::Score score = reward::score_sample(s, o.scoring);
           const std::string type(reward::to_string(score.resolved_type));
           for (Acc* acc : {&all, &by_type[type]}) {

@@ -53,10 +53,18 @@ struct Metrics {
   prometheus::Family<prometheus::Counter>& groups;
 };
 
+/// How long `with_retry` keeps trying: `when_stopping` seconds once `stop` is set, `patience` seconds in any
+/// case (0 = no bound), both counted from the first failure.
+struct RetryLimits {
+  double when_stopping = 0;
+  double patience = 0;
+  const char* patience_key = "";  ///< the config key behind `patience`, for the error message
+};
+
 /// Calls `fn` until it does not throw seer::Unavailable: backoff 0.2 s doubling to 5 s, a warning at most
-/// every 10 s. After `stop`, gives up (rethrows) once `max_wait` seconds have passed since the first failure.
+/// every 10 s. Rethrows (with how long it waited) when a limit of `limits` is passed.
 template <class Fn>
-auto with_retry(const char* what, const std::atomic<bool>& stop, double max_wait, Fn fn) -> decltype(fn()) {
+auto with_retry(const char* what, const std::atomic<bool>& stop, const RetryLimits& limits, Fn fn) -> decltype(fn()) {
   double backoff = 0.2;
   std::optional<Clock::time_point> first_failure;
   Clock::time_point last_log{};
@@ -67,9 +75,15 @@ auto with_retry(const char* what, const std::atomic<bool>& stop, double max_wait
       return result;
     } catch (const Unavailable& e) {
       if (!first_failure) first_failure = Clock::now();
-      if (stop.load() && since(*first_failure) > max_wait) throw;
+      const double waited = since(*first_failure);
+      if (stop.load() && waited > limits.when_stopping) throw;
+      if (limits.patience > 0 && waited > limits.patience) {
+        throw Unavailable(fmt::format("{}; no answer for {:.0f} s, giving up ({} = {:g})", e.what(), waited,
+                                      limits.patience_key, limits.patience),
+                          e.where());
+      }
       if (since(last_log) > 10) {
-        spdlog::warn("{} ({:.0f} s so far); retrying with backoff", e.what(), since(*first_failure));
+        spdlog::warn("{} ({:.0f} s so far); retrying with backoff", e.what(), waited);
         last_log = Clock::now();
       }
       std::this_thread::sleep_for(std::chrono::duration<double>(backoff));
@@ -82,6 +96,7 @@ auto with_retry(const char* what, const std::atomic<bool>& stop, double max_wait
 struct Prepared {
   model::Prompt prompt;
   std::vector<int32_t> ids;
+  model::ImageGeometry image;
   std::string error;
 };
 
@@ -113,12 +128,16 @@ WorkerSummary run_rollout_worker(const ExperimentConfig& c, const WorkerOptions&
   WorkerSummary summary;
   uint64_t checksum = 0;
   int64_t calls = 0;
-  const double patience = o.max_wait_when_stopping_seconds;
+  const double patience = c.rollout.coordinator_patience_seconds;
+  const char* const patience_key = "rollout.coordinator_patience_seconds";
+  const RetryLimits lease_limits{0.0, patience, patience_key};
+  const RetryLimits push_limits{o.max_wait_when_stopping_seconds, patience, patience_key};
+  const RetryLimits reward_limits{o.max_wait_when_stopping_seconds, 0.0, ""};  // reward service: waited for
   spdlog::info("rollout worker {}: coordinator {}, reward service {}, G = {}, {} prompts per call", o.worker_id,
                o.coordinator.address, o.reward.address, c.rollout.group_size, c.rollout.prompts_per_call);
 
   while (!stop.load()) {
-    const PromptLease lease = with_retry("coordinator", stop, 0.0, [&] {
+    const PromptLease lease = with_retry("coordinator", stop, lease_limits, [&] {
       return coordinator.get_prompts(o.worker_id, c.rollout.prompts_per_call, summary.weight_version);
     });
     if (lease.finished) {
@@ -128,7 +147,7 @@ WorkerSummary run_rollout_worker(const ExperimentConfig& c, const WorkerOptions&
     }
     if (lease.weight_version > summary.weight_version) {  // between generation calls only
       const auto t = Clock::now();
-      auto v = with_retry("coordinator", stop, 0.0,
+      auto v = with_retry("coordinator", stop, lease_limits,
                           [&] { return coordinator.fetch_weights(o.worker_id, summary.weight_version, 0.0); });
       if (v) {
         trainer::load_weights(*v, params);
@@ -164,7 +183,7 @@ WorkerSummary run_rollout_worker(const ExperimentConfig& c, const WorkerOptions&
           const auto tokens = inputs.prompt(p.question, !p.image.empty(), p.row_id);
           out.ids = tokens.ids;
           out.prompt.ids = at::tensor(std::vector<int64_t>(tokens.ids.begin(), tokens.ids.end()), at::kLong);
-          if (!p.image.empty()) out.prompt.pixel_values = inputs.pixel_values(p.image);
+          if (!p.image.empty()) out.prompt.pixel_values = inputs.pixel_values(p.image, &out.image);
         } catch (const std::exception& e) {
           out.error = e.what();
         }
@@ -207,16 +226,24 @@ WorkerSummary run_rollout_worker(const ExperimentConfig& c, const WorkerOptions&
         const LeasedPrompt& p = lease.prompts[in_batch[b]];
         for (int64_t k = 0; k < G; ++k) {
           const int64_t r = static_cast<int64_t>(b) * G + k;
-          const auto ids = completion_ids(gen, r);
+          auto ids = completion_ids(gen, r);
+          auto logprobs = completion_logprobs(gen, r);
           tokens += static_cast<int64_t>(ids.size());
-          const bool truncated = gen.finish[static_cast<size_t>(r)] == model::FinishReason::kLength;
-          reward::Sample s = reward_sample(inputs, ids, truncated, p.gold, p.answer_type, p.options, sp.max_new_tokens);
+          bool truncated = gen.finish[static_cast<size_t>(r)] == model::FinishReason::kLength;
+          const size_t keep = cut_at_stop_strings(inputs.tokenizer(), ids, c.rollout.stop);
+          if (keep < ids.size()) {  // a stop string ended it: train on what is scored, nothing after
+            ids.resize(keep);
+            logprobs.resize(keep);
+            truncated = false;
+          }
+          reward::Sample s = reward_sample(inputs, ids, truncated, p.gold, p.answer_type, p.options, sp.max_new_tokens,
+                                           prepared[in_batch[b]].image);
           s.stop = c.rollout.stop;
           samples.push_back(std::move(s));
           auto* t = groups[in_batch[b]].add_trajectories();
           t->set_sample_index(static_cast<uint32_t>(k));
           for (int32_t id : ids) t->add_response_ids(id);
-          for (float lp : completion_logprobs(gen, r)) t->add_logprobs(lp);
+          for (float lp : logprobs) t->add_logprobs(lp);
           t->set_truncated(truncated);
         }
       }
@@ -227,7 +254,7 @@ WorkerSummary run_rollout_worker(const ExperimentConfig& c, const WorkerOptions&
         metrics->tokens_per_second.Set(static_cast<double>(tokens) / std::max(gen_seconds, 1e-9));
       }
       // Scores: the reward service is waited for; a sample is never given a reward it did not get.
-      const auto scores = with_retry("reward service", stop, patience, [&] { return rewards.score(samples); });
+      const auto scores = with_retry("reward service", stop, reward_limits, [&] { return rewards.score(samples); });
       for (size_t b = 0; b < batch.size(); ++b) {
         for (int64_t k = 0; k < G; ++k) {
           const reward::Score& s = scores[b * static_cast<size_t>(G) + static_cast<size_t>(k)];
@@ -245,7 +272,7 @@ WorkerSummary run_rollout_worker(const ExperimentConfig& c, const WorkerOptions&
       spdlog::debug("generated {} groups ({} tokens, {:.0f} tok/s) with weights v{}", batch.size(), tokens,
                     static_cast<double>(tokens) / std::max(gen_seconds, 1e-9), summary.weight_version);
     }
-    const PushAck ack = with_retry("coordinator", stop, patience, [&] { return coordinator.push(groups); });
+    const PushAck ack = with_retry("coordinator", stop, push_limits, [&] { return coordinator.push(groups); });
     summary.groups_pushed += ack.accepted + ack.duplicate;
     if (metrics) {
       metrics->groups.Add({{"result", "accepted"}}).Increment(static_cast<double>(ack.accepted));

@@ -36,6 +36,9 @@ struct TrainerState {
   /// recorded). A resumed run with `compute.matmul: auto` reuses it instead of measuring again: the two
   /// backends round differently, and a different choice under load would break bit-identical resume.
   std::string matmul;
+  /// GRPO: prompt ids after (epoch, cursor) already trained on (groups arrive out of data order); the resumed
+  /// coordinator skips them. Empty for SFT.
+  std::vector<std::string> done_prompts;
 };
 
 /// The tokenizer and processor files of a model folder (tokenizer.json, tokenizer_config.json,

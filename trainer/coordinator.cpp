@@ -83,6 +83,7 @@ struct Coordinator::Impl final : public v1::Coordinator::Service {
         buffer(options.dynamic_sampling, options.max_staleness),
         started(Clock::now()) {
     if (options.metrics) metrics = std::make_unique<Metrics>(*options.metrics);
+    ledger.skip(options.skip_prompts);
   }
 
   grpc::Status authorize(const grpc::ServerContext& ctx) {
@@ -386,6 +387,11 @@ CoordinatorCounts Coordinator::counts() const {
 std::pair<int64_t, int64_t> Coordinator::resume_position() const {
   std::lock_guard<std::mutex> lock(impl_->mutex);
   return impl_->ledger.resume_position();
+}
+
+std::vector<std::string> Coordinator::done_after_resume_position() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return impl_->ledger.done_after_resume_position();
 }
 
 void Coordinator::shutdown(double grace_seconds) {

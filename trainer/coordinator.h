@@ -32,6 +32,7 @@ struct CoordinatorOptions {
   bool dynamic_sampling = false;         ///< drop groups whose rewards are all equal (they are done, not retried)
   int64_t chunk_bytes = 4 << 20;         ///< WatchWeights chunk payload
   int64_t max_message_bytes = 64 << 20;  ///< largest message accepted (PushGroups)
+  std::vector<std::string> skip_prompts;  ///< prompt ids trained on before the checkpoint this run resumes from
   std::shared_ptr<prometheus::Registry> metrics;  ///< optional
 };
 
@@ -77,6 +78,8 @@ class Coordinator {
   CoordinatorCounts counts() const;
   /// Data position of the oldest prompt not yet trained on (for checkpoints).
   std::pair<int64_t, int64_t> resume_position() const;
+  /// Prompts after resume_position() already trained on (for checkpoints; PromptLedger::done_after_resume_position).
+  std::vector<std::string> done_after_resume_position() const;
   /// Stops serving (in-flight calls get `grace_seconds`).
   void shutdown(double grace_seconds);
 

@@ -69,6 +69,7 @@ std::unique_ptr<Coordinator> start_coordinator(const ExperimentConfig& c, const 
   o.dynamic_sampling = c.algorithm.dynamic_sampling;
   o.chunk_bytes = c.cluster.weight_chunk_bytes;
   o.max_message_bytes = c.cluster.max_message_bytes;
+  o.skip_prompts = core.state.done_prompts;
   o.metrics = registry;
   const auto rows = static_cast<int64_t>(data.rows.size());
   DataOrder order(rows, core.state.seed, c.data.shuffle, core.state.epoch, core.state.cursor);
@@ -163,7 +164,10 @@ LearnerResult run_grpo_learner(const ExperimentConfig& c, const std::string& con
                  reference ? c.algorithm.kl_coef : 0.0);
   }
   auto checkpoint = [&] {
-    if (coord) std::tie(state.epoch, state.cursor) = coord->resume_position();
+    if (coord) {
+      std::tie(state.epoch, state.cursor) = coord->resume_position();
+      state.done_prompts = coord->done_after_resume_position();
+    }
     const std::string dir = core.save(c, config_yaml, comm);
     if (rank0) result.checkpoint = dir;
   };

@@ -1,5 +1,7 @@
 #include "trainer/prompt_ledger.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace seer::trainer {
@@ -46,6 +48,10 @@ std::vector<LeasedPrompt> PromptLedger::lease(const std::string& worker, int64_t
     slot.row = order_.next(1).front();  // crosses into the next epoch first when one ended
     slot.epoch = order_.epoch();
     slot.position = order_.cursor() - 1;
+    if (skip_.erase({slot.epoch, slot.position}) > 0) {  // trained on before the checkpoint
+      done_.insert(prompt_id_of(slot.epoch, slot.position));
+      continue;
+    }
     slot.worker = worker;
     slot.deadline = now + lease_seconds_;
     out.push_back({prompt_id_of(slot.epoch, slot.position), slot.row, false});
@@ -98,6 +104,29 @@ void PromptLedger::done(const std::string& prompt_id) {
 std::pair<int64_t, int64_t> PromptLedger::resume_position() const {
   if (slots_.empty()) return {order_.epoch(), order_.cursor()};
   return slots_.begin()->first;
+}
+
+std::vector<std::string> PromptLedger::done_after_resume_position() const {
+  const auto from = resume_position();
+  std::vector<std::pair<int64_t, int64_t>> keys;
+  for (const auto& id : done_) {
+    std::pair<int64_t, int64_t> key;
+    if (parse_prompt_id(id, key) && key > from) keys.push_back(key);
+  }
+  for (const auto& key : skip_) {
+    if (key > from) keys.push_back(key);  // skipped slots not reached yet are still done
+  }
+  std::sort(keys.begin(), keys.end());
+  std::vector<std::string> out;
+  for (const auto& [epoch, position] : keys) out.push_back(prompt_id_of(epoch, position));
+  return out;
+}
+
+void PromptLedger::skip(const std::vector<std::string>& prompt_ids) {
+  for (const auto& id : prompt_ids) {
+    std::pair<int64_t, int64_t> key;
+    if (parse_prompt_id(id, key)) skip_.insert(key);
+  }
 }
 
 std::string PromptLedger::holder(const std::string& prompt_id) const {

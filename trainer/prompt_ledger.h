@@ -58,6 +58,13 @@ class PromptLedger {
   /// The data position (epoch, cursor) of the oldest prompt not done: what a checkpoint stores, so a resumed
   /// run hands out again everything not yet trained on (slots after it that were done are handed out again).
   std::pair<int64_t, int64_t> resume_position() const;
+  /// Prompts after resume_position() that are already done (groups are trained in arrival order, not data
+  /// order): a checkpoint stores them with the position, and the resumed run skips them (skip()), so no prompt
+  /// is trained on twice across a resume. At most max_in_flight of them. Sorted by data position.
+  std::vector<std::string> done_after_resume_position() const;
+  /// Prompt ids this ledger must not hand out (done before the checkpoint it resumes from); malformed ids are
+  /// ignored. A late group for one of them is answered as duplicate.
+  void skip(const std::vector<std::string>& prompt_ids);
   /// The worker holding `prompt_id`'s lease ("" when not leased).
   std::string holder(const std::string& prompt_id) const;
   const LedgerCounts& counts() const { return counts_; }
@@ -75,6 +82,7 @@ class PromptLedger {
   int64_t max_in_flight_;
   std::map<std::pair<int64_t, int64_t>, Slot> slots_;  ///< (epoch, position) -> slot, not yet done
   std::unordered_set<std::string> done_;
+  std::set<std::pair<int64_t, int64_t>> skip_;  ///< slots done before the resume, not yet reached by order_
   LedgerCounts counts_;
 };
 

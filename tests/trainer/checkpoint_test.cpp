@@ -122,6 +122,7 @@ TEST(Checkpoint, WritesVerifiesPrunesAndFallsBack) {
     st.cursor = step * 3;
     st.rng_state = std::string("\x00\x01\xff", 3);
     st.matmul = "onednn";
+    st.done_prompts = {"1:7", "1:9"};
     save_checkpoint(root.string(), *m, read_model_side_files(src.string()), opt, st, "name: t\n", /*keep_last=*/2);
   }
   auto all = list_checkpoints(root.string());
@@ -134,6 +135,7 @@ TEST(Checkpoint, WritesVerifiesPrunesAndFallsBack) {
   EXPECT_EQ(s6.cursor, 18);
   EXPECT_EQ(s6.rng_state, std::string("\x00\x01\xff", 3));
   EXPECT_EQ(s6.matmul, "onednn");
+  EXPECT_EQ(s6.done_prompts, (std::vector<std::string>{"1:7", "1:9"}));
   // The model folder loads as a model, with the tokenizer files next to it.
   auto loaded = model::Vlm::load((fs::path(all[1]) / "model").string());
   auto want = m->named_parameters();

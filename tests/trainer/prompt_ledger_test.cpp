@@ -80,5 +80,38 @@ TEST(PromptLedger, ReleaseOnlyByTheHolderAndResumePositionIsTheOldestOpenPrompt)
   EXPECT_EQ(ledger.resume_position(), (std::pair<int64_t, int64_t>(0, 3)));
 }
 
+TEST(PromptLedger, AResumedLedgerSkipsPromptsTrainedOutOfOrderBeforeTheCheckpoint) {
+  PromptLedger before(DataOrder(100, 1, false), 10.0, 50);
+  ASSERT_EQ(before.lease("w1", 6, 0.0).size(), 6u);  // 0:0 .. 0:5
+  for (const char* id : {"0:1", "0:3", "0:5"}) {  // groups trained in arrival order, not data order
+    before.receive(id);
+    before.done(id);
+  }
+  const auto position = before.resume_position();
+  EXPECT_EQ(position, (std::pair<int64_t, int64_t>{0, 0}));
+  const std::vector<std::string> done = before.done_after_resume_position();
+  EXPECT_EQ(done, (std::vector<std::string>{"0:1", "0:3", "0:5"}));
+
+  // The checkpoint's (epoch, cursor) and done list rebuild a ledger that hands out only the untrained prompts.
+  PromptLedger after(DataOrder(100, 1, false, position.first, position.second), 10.0, 50);
+  after.skip(done);
+  std::vector<std::string> ids;
+  for (const auto& p : after.lease("w2", 5, 0.0)) ids.push_back(p.prompt_id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"0:0", "0:2", "0:4", "0:6", "0:7"}));
+  EXPECT_EQ(after.receive("0:3"), Receipt::kDuplicate);  // a late group for a skipped prompt is not trained on
+  // A checkpoint of the resumed ledger still lists the done prompts after its position.
+  after.receive("0:2");
+  after.done("0:2");
+  EXPECT_EQ(after.resume_position(), (std::pair<int64_t, int64_t>{0, 0}));
+  EXPECT_EQ(after.done_after_resume_position(), (std::vector<std::string>{"0:1", "0:2", "0:3", "0:5"}));
+}
+
+TEST(PromptLedger, SkippedPromptsNotYetReachedStayInTheCheckpointList) {
+  PromptLedger ledger(DataOrder(100, 1, false, 0, 2), 10.0, 50);
+  ledger.skip({"0:4", "0:9", "bad-id"});
+  ASSERT_EQ(ledger.lease("w1", 3, 0.0).size(), 3u);  // 0:2 0:3 0:5 (0:4 skipped)
+  EXPECT_EQ(ledger.done_after_resume_position(), (std::vector<std::string>{"0:4", "0:9"}));
+}
+
 }  // namespace
 }  // namespace seer::trainer
