@@ -15,6 +15,7 @@
 #include "core/check.h"
 #include "dataset/jsonl_reader.h"
 #include "trainer/algorithm_options.h"
+#include "trainer/batch_exchange.h"
 #include "trainer/coordinator.h"
 #include "trainer/group_proto.h"
 #include "trainer/grpo_update.h"
@@ -80,44 +81,6 @@ std::unique_ptr<Coordinator> start_coordinator(const ExperimentConfig& c, const 
   spdlog::info("coordinator listening on {} ({} rows; written to {}); rollout workers: seer rollout --config CONFIG "
                "--coordinator {}", coord->address(), rows, file, coord->address());
   return coord;
-}
-
-/// One step's batch from rank 0 to every rank. Polls in short collective rounds, so ranks waiting for
-/// rollouts sleep instead of spinning inside a blocking broadcast. Returns "" when the ranks agreed to stop.
-std::string receive_batch(Coordinator* coord, Communicator& comm, int64_t count, int64_t version,
-                          const std::atomic<bool>& stop, double& wait_seconds) {
-  const auto t0 = Clock::now();
-  auto last_report = t0;
-  std::string bytes;
-  for (;;) {
-    bool ready = false;
-    if (coord) {
-      if (auto groups = coord->take(count, version, stop, 0.1)) {
-        bytes = serialize_step_batch(*groups);
-        ready = true;
-      } else if (since(last_report) > 15) {
-        last_report = Clock::now();
-        spdlog::info("waiting {:.0f} s for rollout groups: {}", since(t0), coord->status());
-      }
-    } else {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    // [stop votes, ready, bytes] summed: only rank 0 contributes the last two.
-    at::Tensor status = at::zeros({3}, at::kDouble);
-    status[0] = stop.load() ? 1.0 : 0.0;
-    status[1] = ready ? 1.0 : 0.0;
-    status[2] = static_cast<double>(bytes.size());
-    comm.all_reduce_sum(status);
-    if (status[1].item<double>() > 0) {
-      at::Tensor buf = at::empty({static_cast<int64_t>(status[2].item<double>())}, at::kByte);
-      if (coord) std::memcpy(buf.data_ptr(), bytes.data(), bytes.size());
-      comm.broadcast(buf, 0);
-      bytes.assign(reinterpret_cast<const char*>(buf.data_ptr()), static_cast<size_t>(buf.numel()));
-      wait_seconds = since(t0);
-      return bytes;
-    }
-    if (status[0].item<double>() > 0) return "";
-  }
 }
 
 /// Appends the step's groups to RUN_DIR/groups.jsonl (rank 0): what was trained on, by prompt id.

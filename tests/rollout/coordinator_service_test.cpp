@@ -3,6 +3,7 @@
 // (checksum); a worker with the newest version gets nothing; pushed groups are buffered and taken by the
 // learner; duplicates, stale groups and groups from other weights are acknowledged but not trained on.
 #include <atomic>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -12,7 +13,10 @@
 #include "model/vlm.h"
 #include "proto/coordinator.pb.h"
 #include "rollout/coordinator_client.h"
+#include "trainer/batch_exchange.h"
+#include "trainer/communicator.h"
 #include "trainer/coordinator.h"
+#include "trainer/group_proto.h"
 #include "trainer/weight_store.h"
 
 namespace seer {
@@ -175,6 +179,41 @@ TEST(CoordinatorService, GroupsAreBufferedOnceAndStaleOrForeignOnesAreNot) {
   EXPECT_EQ(coord.resume_position(), (std::pair<int64_t, int64_t>(0, 2)));
   coord.finish();
   EXPECT_TRUE(c.get_prompts("w1", 1, 2).finished);
+}
+
+TEST(BatchExchange, AStopRequestOnAnyRankWinsOverAReadyBatch) {
+  trainer::Coordinator coord(options(""), rows(8), trainer::DataOrder(8, 1, false));
+  trainer::WeightVersion v0;
+  v0.version = 0;
+  v0.checksum = 0xabc;
+  coord.publish(v0);
+  auto c = client(coord, "");
+  ASSERT_EQ(c.get_prompts("w1", 2, 0).prompts.size(), 2u);
+  ASSERT_EQ(c.push({group("0:0", 0, 0xabc, {1, 0}), group("0:1", 0, 0xabc, {0, 1})}).accepted, 2);
+
+  // A stop on rank 0 takes nothing: the groups stay buffered for a later step.
+  auto single = trainer::make_single_communicator();
+  std::atomic<bool> no{false}, yes{true};
+  double w = 0;
+  EXPECT_EQ(trainer::receive_batch(&coord, *single, 2, 0, yes, w), "");
+  const auto groups = trainer::parse_step_batch(trainer::receive_batch(&coord, *single, 2, 0, no, w));
+  ASSERT_EQ(groups.size(), 2u);
+  EXPECT_EQ(groups[0].prompt_id, "0:0");
+  EXPECT_EQ(groups[1].prompt_id, "0:1");
+
+  // Two ranks: rank 0 has the next batch ready, rank 1 was told to stop. Both leave without a batch.
+  ASSERT_EQ(c.get_prompts("w1", 2, 0).prompts.size(), 2u);
+  ASSERT_EQ(c.push({group("0:2", 0, 0xabc, {1, 0}), group("0:3", 0, 0xabc, {0, 1})}).accepted, 2);
+  auto comms = trainer::make_thread_communicators(2);
+  std::string got[2] = {"unset", "unset"};
+  std::thread r1([&] {
+    double w1 = 0;
+    got[1] = trainer::receive_batch(nullptr, *comms[1], 2, 0, yes, w1);
+  });
+  got[0] = trainer::receive_batch(&coord, *comms[0], 2, 0, no, w);
+  r1.join();
+  EXPECT_EQ(got[0], "");
+  EXPECT_EQ(got[1], "");
 }
 
 }  // namespace
