@@ -48,6 +48,14 @@ trainer::CoordinatorOptions options(const std::string& token) {
   return o;
 }
 
+/// Publishes an (empty) weight version with the given checksum: what pushed groups are checked against.
+void publish(trainer::Coordinator& coord, int64_t version, uint64_t checksum) {
+  trainer::WeightVersion w;
+  w.version = version;
+  w.checksum = checksum;
+  coord.publish(w);
+}
+
 rollout::CoordinatorClient client(const trainer::Coordinator& c, const std::string& token) {
   rollout::CoordinatorClientOptions o;
   o.address = c.address();
@@ -133,10 +141,7 @@ TEST(CoordinatorService, WeightsStreamInChunksAndLoadBitExactly) {
 
 TEST(CoordinatorService, GroupsAreBufferedOnceAndStaleOrForeignOnesAreNot) {
   trainer::Coordinator coord(options(""), rows(8), trainer::DataOrder(8, 1, false));
-  trainer::WeightVersion v0;
-  v0.version = 0;
-  v0.checksum = 0xabc;
-  coord.publish(v0);
+  publish(coord, 0, 0xabc);
   auto c = client(coord, "");
   const auto lease = c.get_prompts("w1", 3, 0);
   ASSERT_EQ(lease.prompts.size(), 3u);  // cap: prompts_per_step x (max_staleness + 1) = 4
@@ -160,10 +165,7 @@ TEST(CoordinatorService, GroupsAreBufferedOnceAndStaleOrForeignOnesAreNot) {
   EXPECT_FALSE(coord.take(1, 0, stop, 0.2).has_value());  // nothing else buffered
   // Two updates later a version-0 group is beyond max_staleness 1: acknowledged as stale, prompt re-leased.
   for (int64_t v : {1, 2}) {
-    trainer::WeightVersion w;
-    w.version = v;
-    w.checksum = 0x100 + static_cast<uint64_t>(v);
-    coord.publish(w);
+    publish(coord, v, 0x100 + static_cast<uint64_t>(v));
   }
   EXPECT_TRUE(c.get_prompts("w1", 1, 0).reload_weights);
   ack = c.push({group("0:2", 0, 0xabc, {1, 0})});
@@ -183,10 +185,7 @@ TEST(CoordinatorService, GroupsAreBufferedOnceAndStaleOrForeignOnesAreNot) {
 
 TEST(BatchExchange, AStopRequestOnAnyRankWinsOverAReadyBatch) {
   trainer::Coordinator coord(options(""), rows(8), trainer::DataOrder(8, 1, false));
-  trainer::WeightVersion v0;
-  v0.version = 0;
-  v0.checksum = 0xabc;
-  coord.publish(v0);
+  publish(coord, 0, 0xabc);
   auto c = client(coord, "");
   ASSERT_EQ(c.get_prompts("w1", 2, 0).prompts.size(), 2u);
   ASSERT_EQ(c.push({group("0:0", 0, 0xabc, {1, 0}), group("0:1", 0, 0xabc, {0, 1})}).accepted, 2);
