@@ -1,5 +1,6 @@
 // `seer eval --model DIR --data FILE`: greedy (or sampled pass@k) accuracy, format rate and reward of a
 // model on RL-style rows, scored by the training reward scorers; a table on stdout, JSON with --json.
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
@@ -31,6 +32,46 @@ nlohmann::ordered_json totals_json(const rollout::EvalTotals& t) {
   return {{"rows", t.rows},         {"skipped", t.skipped}, {"accuracy", t.accuracy},
           {"pass_at_k", t.pass_at_k}, {"format", t.format},   {"reward", t.reward},
           {"completion_tokens", t.completion_tokens}};
+}
+
+nlohmann::ordered_json answers_json(const rollout::AnswerStats& s) {
+  nlohmann::ordered_json j;
+  j["majority_answer"] = s.majority_answer;
+  j["majority_baseline"] = s.majority_baseline;
+  j["total_variation"] = s.total_variation;
+  j["balanced_accuracy"] = s.balanced_accuracy;
+  j["per_answer"] = nlohmann::ordered_json::object();
+  for (const auto& [answer, c] : s.per_answer) {
+    j["per_answer"][answer] = {{"rows", c.rows}, {"correct", c.correct}, {"accuracy", c.accuracy()}, {"predicted", c.predicted}};
+  }
+  j["gold_histogram"] = s.gold_histogram;
+  j["predicted_histogram"] = s.predicted_histogram;
+  return j;
+}
+
+/// The answer table: gold answers by frequency (at most `limit`), then predictions that are no gold answer.
+void print_answers(const rollout::AnswerStats& s, size_t limit) {
+  if (s.rows == 0) return;
+  std::vector<std::pair<std::string, rollout::ClassStats>> classes(s.per_answer.begin(), s.per_answer.end());
+  std::stable_sort(classes.begin(), classes.end(), [](const auto& x, const auto& y) { return x.second.rows > y.second.rows; });
+  std::printf("\n%-12s %6s %6s %9s\n", "answer", "gold", "pred", "accuracy");
+  for (size_t i = 0; i < classes.size() && i < limit; ++i) {
+    const auto& [answer, c] = classes[i];
+    std::printf("%-12s %6lld %6lld %9.4f\n", answer.c_str(), static_cast<long long>(c.rows),
+                static_cast<long long>(c.predicted), c.accuracy());
+  }
+  if (classes.size() > limit) std::printf("(%zu more gold answers in the JSON report)\n", classes.size() - limit);
+  int64_t other = 0;
+  std::string shown;
+  for (const auto& [key, n] : s.predicted_histogram) {
+    if (s.per_answer.count(key)) continue;
+    other += n;
+    if (shown.size() < 80) shown += (shown.empty() ? "" : ", ") + key + " (" + std::to_string(n) + ")";
+  }
+  if (other > 0) std::printf("predictions that are no gold answer: %lld rows: %s\n", static_cast<long long>(other), shown.c_str());
+  std::printf("majority-answer baseline %.4f (always \"%s\"), balanced accuracy %.4f, "
+              "total variation distance predicted vs gold %.4f\n",
+              s.majority_baseline, s.majority_answer.c_str(), s.balanced_accuracy, s.total_variation);
 }
 
 int eval(const EvalArgs& a, const Invocation& inv) {
@@ -73,6 +114,7 @@ int eval(const EvalArgs& a, const Invocation& inv) {
     };
     for (const auto& [type, t] : report.by_type) line(type, t);
     line("all", report.overall);
+    print_answers(report.answers, 20);
     std::printf("%s: %lld rows in %.1f s (%lld skipped)\n", data_file.c_str(), static_cast<long long>(report.overall.rows),
                 report.seconds, static_cast<long long>(report.overall.skipped));
     if (!a.json_out.empty()) {
@@ -82,8 +124,9 @@ int eval(const EvalArgs& a, const Invocation& inv) {
       j["samples_per_row"] = a.samples;
       j["overall"] = totals_json(report.overall);
       for (const auto& [type, t] : report.by_type) j["by_type"][type] = totals_json(t);
+      j["answers"] = answers_json(report.answers);
       for (const auto& s : report.samples) {
-        j["samples"].push_back({{"id", s.id}, {"completion", s.completion}, {"extracted", s.extracted},
+        j["samples"].push_back({{"id", s.id}, {"gold", s.gold}, {"completion", s.completion}, {"extracted", s.extracted},
                                 {"accuracy", s.accuracy}, {"format", s.format}, {"status", s.status}});
       }
       write_file_atomic(a.json_out, j.dump(2) + "\n");

@@ -94,6 +94,7 @@ struct AlgorithmConfig {
   bool dynamic_sampling = false;        ///< Drop groups whose rewards are all equal, refill from the buffer.
   int64_t overlong_buffer_tokens = 0;   ///< Soft overlong penalty window before max_new_tokens; 0 = off.
   double overlong_penalty = 1.0;        ///< Penalty at max_new_tokens, ramping linearly over the window.
+  double entropy_coef = 0.0;            ///< Entropy bonus: loss − coef · token entropy (keeps exploring); 0 = off.
 };
 
 /// `trainer`: optimisation schedule of the learner ranks.
@@ -130,6 +131,8 @@ struct MetricsConfig {
   int64_t port = 0;                     ///< First process's port; others count up from it; 0 = pick free ports.
   bool jsonl = true;                    ///< Write <run_dir>/metrics.jsonl.
   int64_t log_every_steps = 1;          ///< Rank 0 prints a step summary this often.
+  double entropy_floor = 0.02;          ///< Warn when a step's mean token entropy (nats) falls below; 0 = off.
+  double no_signal_fraction = 0.8;      ///< Warn when more than this fraction of groups has equal rewards; 1 = off.
 };
 
 /// `cluster`: processes and communicators.

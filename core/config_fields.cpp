@@ -100,6 +100,8 @@ ConfigSchema::ConfigSchema(ExperimentConfig& c) {
                     "soft overlong penalty window, tokens (0 = off)");
   algorithm.number("overlong_penalty", &c.algorithm.overlong_penalty, Range::at_least(0),
                    "penalty at max_new_tokens");
+  algorithm.number("entropy_coef", &c.algorithm.entropy_coef, Range::at_least(0),
+                   "entropy bonus: loss minus coef x mean token entropy (0 = off)");
 
   SchemaBuilder trainer(*this, "trainer");
   trainer.integer("steps", &c.trainer.steps, Range::at_least(1), "learner steps");
@@ -134,6 +136,10 @@ ConfigSchema::ConfigSchema(ExperimentConfig& c) {
   metrics.integer("port", &c.metrics.port, Range::closed(0, kMaxPort), "first /metrics port (0 = free ports)");
   metrics.flag("jsonl", &c.metrics.jsonl, "write <run_dir>/metrics.jsonl");
   metrics.integer("log_every_steps", &c.metrics.log_every_steps, Range::at_least(1), "step summary interval");
+  metrics.number("entropy_floor", &c.metrics.entropy_floor, Range::at_least(0),
+                 "warn when a GRPO step's token entropy (nats) is below this (0 = off)");
+  metrics.number("no_signal_fraction", &c.metrics.no_signal_fraction, Range::closed(0, 1),
+                 "warn when more than this fraction of a step's groups has equal rewards (1 = off)");
 
   SchemaBuilder cluster(*this, "cluster");
   cluster.integer("learner_ranks", &c.cluster.learner_ranks, Range::closed(1, 65536), "learner world size");

@@ -99,7 +99,7 @@ EvalReport evaluate(model::Vlm& model, const model::ModelInputs& inputs, const s
           passed |= component(score, "accuracy") >= 1.0;
           if (k == 0) {
             first_type = type;
-            report.samples.push_back({row.id, s.completion, score.extracted_answer, component(score, "accuracy"),
+            report.samples.push_back({row.id, row.answer, s.completion, score.extracted_answer, component(score, "accuracy"),
                                       component(score, "format"), score.total, std::string(reward::to_string(score.status))});
           }
         }
@@ -113,6 +113,10 @@ EvalReport evaluate(model::Vlm& model, const model::ModelInputs& inputs, const s
   }
   report.overall = all.totals();
   for (const auto& [type, acc] : by_type) report.by_type[type] = acc.totals();
+  std::vector<AnswerRecord> records;
+  records.reserve(report.samples.size());
+  for (const EvalSample& s : report.samples) records.push_back({s.gold, s.extracted, s.accuracy >= 1.0});
+  report.answers = answer_stats(records);
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return report;
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "dataset/row.h"
+#include "rollout/answer_stats.h"
 #include "reward/types.h"
 
 namespace seer::model {
@@ -41,6 +42,7 @@ struct EvalTotals {
 
 struct EvalSample {
   std::string id;
+  std::string gold;
   std::string completion;
   std::string extracted;
   double accuracy = 0, format = 0, reward = 0;
@@ -51,6 +53,7 @@ struct EvalReport {
   EvalTotals overall;
   std::map<std::string, EvalTotals> by_type;  ///< resolved answer type -> totals
   std::vector<EvalSample> samples;            ///< first sample of each row
+  AnswerStats answers;                        ///< of the first samples: majority baseline, histograms, per class
   double seconds = 0;
 };
 

@@ -262,6 +262,7 @@ WorkerSummary run_rollout_worker(const ExperimentConfig& c, const WorkerOptions&
           t->set_scored(s.status != reward::Status::kUnscorable);
           t->set_reward(s.status != reward::Status::kUnscorable ? s.total : 0.0);
           t->set_status(std::string(reward::to_string(s.status)));
+          t->set_answer(s.extracted_answer);
           for (const auto& [name, value] : s.components) {
             auto* comp = t->add_components();
             comp->set_name(name);

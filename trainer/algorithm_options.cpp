@@ -32,6 +32,7 @@ PolicyUpdateOptions policy_update_options(const ExperimentConfig& c, int64_t pad
   o.micro_batch_size = c.trainer.micro_batch_size;
   o.temperature = c.rollout.temperature > 0 ? c.rollout.temperature : 1.0;
   o.norm_len = static_cast<double>(c.rollout.max_new_tokens);
+  o.entropy_coef = c.algorithm.entropy_coef;
   o.max_grad_norm = c.trainer.max_grad_norm;
   o.bucket_bytes = c.trainer.allreduce_bucket_bytes;
   // A trained vision tower drifts from the reference's, so the reference then needs its own vision pass.

@@ -27,6 +27,7 @@ Group group_from_proto(const coordinator::v1::Group& g) {
     c.truncated = t.truncated();
     for (const auto& comp : t.components()) c.components[comp.name()] = comp.value();
     c.status = t.status();
+    c.answer = t.answer();
     out.completions.push_back(std::move(c));
   }
   return out;
@@ -53,6 +54,7 @@ coordinator::v1::Group group_to_proto(const Group& g, int64_t weight_version) {
       comp->set_value(value);
     }
     t->set_status(c.status);
+    t->set_answer(c.answer);
   }
   return out;
 }

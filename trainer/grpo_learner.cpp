@@ -16,6 +16,7 @@
 #include "dataset/jsonl_reader.h"
 #include "trainer/algorithm_options.h"
 #include "trainer/batch_exchange.h"
+#include "trainer/collapse_watch.h"
 #include "trainer/coordinator.h"
 #include "trainer/group_proto.h"
 #include "trainer/grpo_update.h"
@@ -90,8 +91,12 @@ void log_groups(std::ofstream& out, int64_t step, int64_t version, const std::ve
   for (const auto& g : groups) {
     nlohmann::json rewards = nlohmann::json::array();
     int64_t gv = g.completions.empty() ? version : g.completions.front().weight_version;
-    for (const auto& comp : g.completions) rewards.push_back(comp.reward ? nlohmann::json(*comp.reward) : nlohmann::json());
-    list.push_back({{"id", g.prompt_id}, {"weight_version", gv}, {"rewards", rewards}});
+    nlohmann::json answers = nlohmann::json::array();
+    for (const auto& comp : g.completions) {
+      rewards.push_back(comp.reward ? nlohmann::json(*comp.reward) : nlohmann::json());
+      answers.push_back(comp.answer);
+    }
+    list.push_back({{"id", g.prompt_id}, {"weight_version", gv}, {"rewards", rewards}, {"answers", answers}});
   }
   out << line.dump() << "\n";
   out.flush();
@@ -135,6 +140,7 @@ LearnerResult run_grpo_learner(const ExperimentConfig& c, const std::string& con
     if (rank0) result.checkpoint = dir;
   };
 
+  CollapseWatch collapse({c.metrics.entropy_floor, c.metrics.no_signal_fraction, 10});
   int64_t since_checkpoint = 0;
   while (state.step < c.trainer.steps) {
     const auto t_step = Clock::now();
@@ -187,6 +193,11 @@ LearnerResult run_grpo_learner(const ExperimentConfig& c, const std::string& con
       }
       for (const auto& [name, sum] : component_sum) values["reward/" + name] = sum / std::max(scored, 1.0);
       if (component_sum.count("accuracy")) values["accuracy"] = values["reward/accuracy"];
+      const GroupSignal signal = group_signal(groups);
+      values["groups/equal_reward_fraction"] = signal.equal_reward_fraction;
+      values["groups/distinct_answers"] = signal.distinct_answers_mean;
+      values["groups/accuracy_spread"] = signal.accuracy_spread;
+      for (const std::string& warning : collapse.check(state.step, st.entropy, signal)) spdlog::warn("{}", warning);
       const auto counts = coord->counts();
       const double seconds = since(t_step);
       values.insert({{"loss", st.loss},
@@ -221,9 +232,11 @@ LearnerResult run_grpo_learner(const ExperimentConfig& c, const std::string& con
                      {"weight_sync_bytes", static_cast<double>(counts.weight_bytes_sent)}});
       metrics.record(state.step, values);
       if (c.metrics.log_every_steps > 0 && (state.step % c.metrics.log_every_steps == 0 || state.step == c.trainer.steps)) {
-        spdlog::info("step {}/{} | reward {:.3f} | loss {:.4f} | kl {:.4f} | clip {:.3f} | grad norm {:.3f} | staleness {:.0f} "
-                     "| wait {:.1f} s | {:.1f} s", state.step, c.trainer.steps, values["reward_mean"], st.loss, st.kl,
-                     st.clip_fraction, st.grad_norm, staleness, wait_seconds, seconds);
+        spdlog::info("step {}/{} | reward {:.3f} | loss {:.4f} | kl {:.4f} | entropy {:.3f} | no-signal groups {:.2f} "
+                     "| answers/group {:.2f} | clip {:.3f} | grad norm {:.3f} | staleness {:.0f} | wait {:.1f} s | {:.1f} s",
+                     state.step, c.trainer.steps, values["reward_mean"], st.loss, st.kl, st.entropy,
+                     signal.equal_reward_fraction, signal.distinct_answers_mean, st.clip_fraction, st.grad_norm,
+                     staleness, wait_seconds, seconds);
       }
     }
     if (c.checkpoint.every_steps > 0 && state.step % c.checkpoint.every_steps == 0) {

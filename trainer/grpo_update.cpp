@@ -230,7 +230,8 @@ PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW
         at::Tensor feats = !mc.batch.images.defined() ? at::Tensor()
                            : frozen                   ? policy.project(mc.batch.images)
                                                       : policy.image_features(pixels_of(mc.begin, mc.end));
-        auto lp = policy.token_logprobs(mc.batch.ids, mc.batch.attention, feats, mc.batch.target, o.temperature, first);
+        auto lp = policy.token_logprobs(mc.batch.ids, mc.batch.attention, feats, mc.batch.target, o.temperature,
+                                        first || o.entropy_coef != 0.0);
         at::Tensor logp = lp.logprobs;
         at::Tensor old = single_pass ? logp.detach() : mc.old;
         const at::Tensor& mask = mc.batch.target;
@@ -246,6 +247,9 @@ PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW
           old_for_ratio = logp.detach() - seq.unsqueeze(1);
         }
         at::Tensor token_loss = clipped_token_loss(logp, old_for_ratio, adv, mask, clip, use_ref ? mc.ref : at::Tensor());
+        if (o.entropy_coef != 0.0) {
+          token_loss = token_loss - o.entropy_coef * at::where(mask, lp.entropy, at::zeros_like(lp.entropy));
+        }
         at::Tensor loss = aggregate(token_loss, mask, o.aggregation, o.norm_len, denom);
         loss.backward();
         loss_sum += loss.item<double>();

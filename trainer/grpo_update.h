@@ -33,6 +33,7 @@ struct Completion {
   bool truncated = false;               ///< reached max_new_tokens
   std::map<std::string, double> components;  ///< reward components (accuracy, format, ...) when scored
   std::string status;                   ///< reward status name (ok, no_answer, truncated, unscorable, ...)
+  std::string answer;                   ///< the reward's extracted answer ("" = none)
 };
 
 /// The G completions of one prompt.
@@ -68,6 +69,8 @@ struct PolicyUpdateOptions {
   int64_t mini_batches = 1;             ///< optimizer steps per epoch
   int64_t micro_batch_size = 4;         ///< sequences per forward/backward
   double temperature = 1.0;             ///< log-probs of logits / temperature, as sampled
+  double entropy_coef = 0.0;            ///< entropy bonus: token loss − coef · H_t, aggregated like the loss
+                                        ///< (the entropy regulariser of Williams & Peng 1991 / A3C; 0 = off)
   double norm_len = 1.0;                ///< seq-mean-token-sum-norm constant (max_new_tokens)
   double max_grad_norm = 1.0;
   int64_t bucket_bytes = 25 << 20;

@@ -31,6 +31,11 @@ const std::map<std::string, std::pair<const char*, const char*>>& plain_gauges()
       {"accuracy", {"seer_accuracy", "Mean accuracy reward component of the step's samples"}},
       {"staleness", {"seer_staleness_versions", "Largest weight-version lag of a group trained on in the last step"}},
       {"reward_mean", {"seer_reward_mean", "Mean total reward of the last step's scored samples"}},
+      {"groups/equal_reward_fraction",
+       {"seer_groups_equal_reward_fraction", "Fraction of the last step's groups whose rewards are all equal (no signal)"}},
+      {"groups/distinct_answers", {"seer_group_distinct_answers", "Mean distinct extracted answers per group, last step"}},
+      {"groups/accuracy_spread",
+       {"seer_groups_accuracy_spread", "Fraction of the last step's groups with both a correct and a wrong sample"}},
   };
   return m;
 }

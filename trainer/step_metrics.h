@@ -2,6 +2,7 @@
 // ../shared/design/architecture.md, "Metrics") and as one JSON line per step in RUN_DIR/metrics.jsonl
 // for plots without a Prometheus server. Values are keyed by short names:
 //   loss, sft_loss, kl, entropy, clip_fraction, grad_norm, lr, weight_version, logprob_mismatch,
+//   groups/equal_reward_fraction, groups/distinct_answers, groups/accuracy_spread (collapse signs),
 //   tokens_per_second, allreduce_busbw (bytes/s), staleness (versions), reward_mean, phase/<name> (seconds),
 //   reward/<component> (mean),
 //   status/<STATUS> (count this step), and anything else (JSON only).

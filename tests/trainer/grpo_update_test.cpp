@@ -290,6 +290,62 @@ TEST(GrpoUpdate, OptionsFromConfig) {
   EXPECT_EQ(o.pad_id, 5);
 }
 
+/// Mean token entropy of `m` over the completions of `groups` (the learner's own entropy computation).
+double mean_entropy(model::Vlm& m, const std::vector<Group>& groups) {
+  torch::NoGradGuard ng;
+  std::vector<Sequence> seqs;
+  std::vector<at::Tensor> vision;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    vision.push_back(m.vision_features(groups[g].pixel_values.to(at::kDouble)));
+    for (const auto& c : groups[g].completions) {
+      Sequence s;
+      s.ids = groups[g].prompt;
+      s.ids.insert(s.ids.end(), c.tokens.begin(), c.tokens.end());
+      s.target.assign(groups[g].prompt.size(), 0);
+      s.target.resize(s.ids.size(), 1);
+      s.image = static_cast<int64_t>(g);
+      seqs.push_back(s);
+    }
+  }
+  const MicroBatch mb = collate(seqs, 0, seqs.size(), vision, 256);
+  auto lp = m.token_logprobs(mb.ids, mb.attention, m.project(mb.images), mb.target, 1.0, true);
+  return at::where(mb.target, lp.entropy, at::zeros_like(lp.entropy)).sum().item<double>() /
+         mb.target.sum().item<double>();
+}
+
+TEST(GrpoUpdate, EntropyBonusRaisesEntropyWhenGroupsCarryNoSignal) {
+  auto groups = make_groups(3);
+  for (auto& g : groups) {
+    for (auto& c : g.completions) c.reward = 1.0;  // equal rewards: every advantage is 0
+  }
+  assign_advantages(groups, {});
+  auto change = [&](double coef) {
+    auto policy = make_model(11, at::kDouble);
+    AdamWOptions ao;
+    ao.lr = 1e-3;
+    AdamW opt(trainable(*policy), ao);
+    auto comm = make_single_communicator();
+    PolicyUpdateOptions o = options();
+    o.clip.beta = 0.0;
+    o.ppo_epochs = 1;
+    o.mini_batches = 1;
+    o.entropy_coef = coef;
+    auto local = groups;
+    assign_mini_batches(local, 1);
+    const double before = mean_entropy(*policy, local);
+    policy_update(*policy, nullptr, opt, *comm, local, o);
+    return mean_entropy(*policy, local) - before;
+  };
+  const double without = change(0.0), with = change(0.1);
+  EXPECT_LT(std::abs(without), 1e-9);  // zero advantages, no bonus: nothing moves
+  EXPECT_GT(with, 1e-4);               // the bonus alone pushes the entropy up
+}
+
+TEST(GrpoUpdate, EntropyCoefFromConfig) {
+  EXPECT_DOUBLE_EQ(policy_update_options(default_config({"algorithm.entropy_coef=0.01"}), 0).entropy_coef, 0.01);
+  EXPECT_DOUBLE_EQ(policy_update_options(default_config({}), 0).entropy_coef, 0.0);
+}
+
 TEST(GrpoUpdate, DegenerateInputsLeaveParametersFinite) {
   auto groups = make_groups(3, /*with_rollout_logprobs=*/false);
   // all rewards equal (zero advantages), unscorable samples, huge rewards, an empty completion
