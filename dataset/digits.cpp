@@ -25,6 +25,16 @@ void draw_digit(Image& img, const DigitRow& d, int x0, int y0) {
   }
 }
 
+/// Draws `d` at 3x scale (24x24) at (x0, y0): the out-of-distribution variant of a 32x32 digit image.
+void draw_digit_small(Image& img, const DigitRow& d, int x0, int y0) {
+  for (int y = 0; y < 24; ++y) {
+    for (int x = 0; x < 24; ++x) {
+      const int v = d.pixels[(y / 3) * 8 + x / 3];
+      *img.at(x0 + x, y0 + y) = static_cast<uint8_t>(255 - (v * 255 + 8) / 16);
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<DigitRow> read_digits(const std::string& path) {
@@ -142,6 +152,24 @@ void generate_digits(const std::string& task, const GenerateOptions& o) {
         e.answer = std::to_string(count);
         w.add(e);
       }
+    }
+    w.finish();
+  }
+  if (task == "digits-classify") {
+    // Out of distribution: the test split's digits drawn smaller (24x24 instead of 32x32) at a random place
+    // on the 32x32 canvas. Same held-out source images as `test`; no training split sees this layout.
+    SplitWriter w(o.out_dir, task, "test_ood");
+    uint64_t state = o.seed * 1000003ULL + 3;
+    const int n = o.test > 0 ? o.test : static_cast<int>(test_idx.size());
+    for (int i = 0; i < n; ++i) {
+      const int index = test_idx[static_cast<size_t>(i % static_cast<int>(test_idx.size()))];
+      const DigitRow& d = digits[static_cast<size_t>(index)];
+      Example e{Image(32, 32, 1, 255), "Which digit is shown?", std::to_string(d.label), "numeric",
+                "The strokes form the digit " + std::to_string(d.label) + ".",
+                std::filesystem::path(source).filename().string() + ":" + std::to_string(index + 1)};
+      const int x0 = random_below(state, 9), y0 = random_below(state, 9);
+      draw_digit_small(e.image, d, x0, y0);
+      w.add(e);
     }
     w.finish();
   }

@@ -1,14 +1,26 @@
 #!/usr/bin/env bash
-# The quickstart (`make quickstart`): real handwritten digits, a `tiny` VLM trained from scratch.
-#   1. data: digits-classify and digits-count (from the UCI digits that scripts/install-deps.sh provides)
-#   2. SFT on digits-classify (configs/quickstart-sft.yaml), then greedy evaluation
-#   3. GRPO on digits-count (configs/quickstart.yaml: seer run = reward service + learner + rollout worker)
-#   4. greedy evaluation again; a before/after table, runs/quickstart/summary.md and a plot of reward and
-#      accuracy per GRPO step (runs/quickstart/grpo.png, gnuplot)
-# Usage: scripts/quickstart.sh [SEER_BINARY]   (default build/bin/seer). Starts fresh each time: the run
-# folders of an earlier quickstart are moved aside (runs/quickstart*.before-TIME), not deleted.
+# The quickstart (`make quickstart`): real handwritten digits, a `tiny` VLM trained from scratch, and GRPO
+# that improves a visual skill (reading a handwritten digit) on images SFT never saw.
+#   1. data: digits-classify (UCI digits that scripts/install-deps.sh provides), split in two disjoint parts:
+#      the first 100 training rows with their reasoning text (sft_few.jsonl) and the other 1338 rows as
+#      RL prompts (rl_rest.jsonl, used only through the reward's accuracy and format scores)
+#   2. SFT on the 100 labelled rows (configs/quickstart-sft.yaml): the start model
+#   3. GRPO on the rest (configs/quickstart.yaml: seer run = reward service + learner + rollout worker)
+#   4. evaluation of the start model and of the GRPO model on the held-out test split (greedy, and 8
+#      samples per row for pass@8): accuracy, majority-answer baseline, per-class accuracy, predicted vs gold
+#      histogram (total variation distance), format rate; runs/quickstart/summary.md and a plot of the GRPO
+#      run (runs/quickstart/grpo.png, gnuplot)
+# Usage: scripts/quickstart.sh [SEER_BINARY] [--seed N]   (default build/bin/seer, seed 1). Starts fresh each
+# time: the run folders of an earlier quickstart are moved aside (runs/quickstart*.before-TIME), not deleted.
 set -euo pipefail
-seer=${1:-build/bin/seer}
+seer=build/bin/seer
+seed=1
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --seed) seed=$2; shift 2 ;;
+    *) seer=$1; shift ;;
+  esac
+done
 [[ -x "$seer" ]] || { echo "quickstart: no seer binary at $seer (make build)" >&2; exit 1; }
 out=runs/quickstart
 stamp=$(date +%Y%m%dT%H%M%S)
@@ -18,50 +30,46 @@ done
 mkdir -p "$out"
 t0=$(date +%s)
 stage() { echo; echo "=== quickstart: $1 ($(( $(date +%s) - t0 )) s so far)"; }
-# accuracy/format/reward of an eval JSON report
-field() { python3 -c "import json,sys; print('%.3f' % json.load(open(sys.argv[1]))['overall'][sys.argv[2]])" "$1" "$2"; }
+seed_args=(--set seed="$seed")
 
 stage "data and model"
-[[ -s data/digits-classify/sft_train.jsonl ]] || "$seer" data make digits-classify --out data/digits-classify
-[[ -s data/digits-count/train.jsonl ]] || "$seer" data make digits-count --out data/digits-count
+data=data/digits-classify
+[[ -s $data/sft_train.jsonl ]] || "$seer" data make digits-classify --out $data
+labelled=100  # SFT sees these rows (10 per class on average); GRPO the rest, through the reward only
+head -n $labelled $data/sft_train.jsonl > $data/sft_few.jsonl
+tail -n +$(( labelled + 1 )) $data/train.jsonl > $data/rl_rest.jsonl
 [[ -s models/tiny/config.json ]] || "$seer" init-model models/tiny --preset tiny
 
-stage "SFT on digits-classify"
+stage "SFT on $labelled labelled rows (the start model)"
 t_train=$(date +%s)
-"$seer" run configs/quickstart-sft.yaml
-sft_model=runs/quickstart-sft/checkpoints/step-00002000/model
-"$seer" eval --config configs/quickstart-sft.yaml --model "$sft_model" --json "$out/eval-sft-classify.json"
-"$seer" eval --config configs/quickstart.yaml --model "$sft_model" --json "$out/eval-sft-count.json"
+"$seer" run configs/quickstart-sft.yaml "${seed_args[@]}"
+sft_model=$(ls -d runs/quickstart-sft/checkpoints/step-*/model | tail -n 1)
+evaluate() {  # evaluate NAME MODEL: greedy and 8 samples per row, JSON reports in $out
+  "$seer" eval --config configs/quickstart.yaml "${seed_args[@]}" --model "$2" --json "$out/eval-$1.json"
+  "$seer" eval --config configs/quickstart.yaml "${seed_args[@]}" --model "$2" --samples 8 --json "$out/eval-$1-k8.json" >/dev/null
+}
+evaluate start "$sft_model"
 
-stage "GRPO on digits-count"
-"$seer" run configs/quickstart.yaml --set model.path="$sft_model"
-grpo_model=runs/quickstart/checkpoints/step-00000100/model
-"$seer" eval --config configs/quickstart.yaml --model "$grpo_model" --json "$out/eval-grpo-count.json"
+stage "GRPO on the other $(wc -l < $data/rl_rest.jsonl) rows"
+"$seer" run configs/quickstart.yaml "${seed_args[@]}" --set model.path="$sft_model"
+grpo_model=$(ls -d runs/quickstart/checkpoints/step-*/model | tail -n 1)
+evaluate grpo "$grpo_model"
 train_seconds=$(( $(date +%s) - t_train ))
 
 stage "summary"
-python3 - "$out" "$train_seconds" <<'PY'
-import json, sys, collections
-out, seconds = sys.argv[1], int(sys.argv[2])
-def load(name): return json.load(open(f"{out}/{name}.json"))
-sft_c, sft, grpo = load("eval-sft-classify"), load("eval-sft-count"), load("eval-grpo-count")
-def row(name, r): o = r["overall"]; return f"| {name} | {o['accuracy']*100:.1f}% | {o['format']:.3f} | {o['reward']:.3f} |"
-answers = collections.Counter(s["extracted"] or "(none)" for s in grpo["samples"]).most_common(5)
-lines = [
-    "| model, task (greedy, held-out test split) | accuracy | format | reward |",
-    "|---|---|---|---|",
-    row("SFT, digits-classify", sft_c),
-    row("SFT, digits-count (GRPO start)", sft),
-    row("SFT + GRPO, digits-count", grpo),
-    "",
-    f"GRPO gain on digits-count: {(grpo['overall']['accuracy'] - sft['overall']['accuracy'])*100:+.1f} points of accuracy, "
-    f"format {sft['overall']['format']:.3f} -> {grpo['overall']['format']:.3f}.",
-    f"Most frequent answers after GRPO: " + ", ".join(f"{a} ({n})" for a, n in answers) + ".",
-    f"Training stages (SFT, GRPO, three evaluations): {seconds // 60} min {seconds % 60} s.",
-]
-open(f"{out}/summary.md", "w").write("\n".join(lines) + "\n")
-print("\n".join(lines))
+python3 scripts/eval_summary.py "$out/summary.md" \
+  "start (SFT on $labelled rows)=$out/eval-start.json,$out/eval-start-k8.json" \
+  "after GRPO=$out/eval-grpo.json,$out/eval-grpo-k8.json"
+python3 - "$out" "$train_seconds" "$seed" >> "$out/summary.md" <<'PY'
+import json, sys
+out, seconds, seed = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+s, g = (json.load(open(f"{out}/eval-{n}.json")) for n in ("start", "grpo"))
+gain = (g["overall"]["accuracy"] - s["overall"]["accuracy"]) * 100
+over = (g["overall"]["accuracy"] - g["answers"]["majority_baseline"]) * 100
+print(f"\nGRPO gain: {gain:+.1f} points of held-out accuracy over the start model, {over:+.1f} over the "
+      f"majority answer. Seed {seed}. Training stages (SFT, GRPO, four evaluations): {seconds // 60} min {seconds % 60} s.")
 PY
+tail -n 2 "$out/summary.md"
 
 if command -v gnuplot >/dev/null; then
   python3 - "$out" <<'PY'
@@ -70,19 +78,21 @@ out = sys.argv[1]
 with open(f"{out}/grpo.dat", "w") as f:
     for line in open(f"{out}/metrics.jsonl"):
         r = json.loads(line)
-        f.write(f"{r['step']} {r.get('reward_mean', 0)} {r.get('reward/accuracy', 0)} {r.get('reward/format', 0)}\n")
+        f.write(f"{r['step']} {r.get('reward/accuracy', 0)} {r.get('reward/format', 0)} "
+                f"{r.get('groups/equal_reward_fraction', 0)} {r.get('entropy', 0)}\n")
 PY
   gnuplot <<GP
 set terminal pngcairo size 900,500 font ",11"
 set output "$out/grpo.png"
-set title "GRPO on digits-count (tiny, 2 CPU cores): training samples per step"
+set title "GRPO on digits-classify after SFT on 100 rows (tiny, 2 CPU cores): training samples per step"
 set xlabel "learner step"
 set yrange [0:1.05]
-set key top left
+set key bottom right
 set grid
-plot "$out/grpo.dat" using 1:2 with lines lw 2 title "reward (mean)", \
-     "$out/grpo.dat" using 1:3 with lines lw 2 title "accuracy", \
-     "$out/grpo.dat" using 1:4 with lines lw 2 title "format"
+plot "$out/grpo.dat" using 1:2 with lines lw 2 title "accuracy (sampled, T=1)", \
+     "$out/grpo.dat" using 1:3 with lines lw 1 title "format", \
+     "$out/grpo.dat" using 1:4 with lines lw 1 title "groups without signal", \
+     "$out/grpo.dat" using 1:5 with lines lw 1 title "token entropy (nats)"
 GP
   echo "plot: $out/grpo.png"
 else

@@ -91,6 +91,15 @@ TEST_F(Generators, DigitsSplitsMatchTheSourceFile) {
   EXPECT_EQ(train.front()["source"].get<std::string>(), "digits.csv.gz:" + std::to_string(*train_lines.begin()));
   EXPECT_TRUE(check_dataset((dir_ / "classify" / "train.jsonl").string(), {}).ok());
   EXPECT_TRUE(check_dataset((dir_ / "classify" / "sft_test.jsonl").string(), {}).ok());
+  // The out-of-distribution split: the test split's source images and labels, row for row, in a new layout.
+  const auto ood = rows_of(dir_ / "classify" / "test_ood.jsonl");
+  ASSERT_EQ(ood.size(), test.size());
+  for (size_t i = 0; i < ood.size(); ++i) {
+    EXPECT_EQ(ood[i]["source"], test[i]["source"]);
+    EXPECT_EQ(ood[i]["solution"], test[i]["solution"]);
+    EXPECT_NE(ood[i]["image"], test[i]["image"]);
+  }
+  EXPECT_TRUE(check_dataset((dir_ / "classify" / "test_ood.jsonl").string(), {}).ok());
 }
 
 TEST_F(Generators, SameSeedSameBytesOtherSeedOtherData) {
