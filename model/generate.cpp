@@ -56,17 +56,28 @@ Generation generate(Vlm& model, const std::vector<Prompt>& prompts, int64_t grou
     ids[i].narrow(0, longest - n, n).copy_(prompts[static_cast<size_t>(i)].ids.to(torch::kLong).cpu());
     valid[i].narrow(0, longest - n, n).fill_(true);
   }
-  // One vision pass for all images of the batch, one prefill for all prompts.
+  // One vision pass for all images of the batch (one per image size when sizes differ), one prefill for all
+  // prompts.
   torch::Tensor features;
-  if (!images.empty()) features = model.image_features(torch::cat(images, 0));
-  auto positions = (valid.to(torch::kLong).cumsum(1) - 1).clamp_min(0);
+  if (!images.empty()) {
+    std::vector<torch::Tensor> single;  // one tensor per image, prompts in order
+    for (const auto& im : images) {
+      for (int64_t i = 0; i < im.size(0); ++i) single.push_back(im.narrow(0, i, 1));
+    }
+    features = torch::cat(model.image_features(single), 0);  // (all image tokens, D)
+  }
+  auto positions = model.positions(ids, valid, images).to(dev);
   KvCache cache = model.new_cache(P, longest + params.max_new_tokens);
   auto hidden = model.decode(model.embed(ids, features), positions, valid, &cache);
   auto logits = model.logits(hidden.select(1, longest - 1));  // (P, V)
 
   cache = expand_rows(cache, G);
-  logits = logits.repeat_interleave(G, 0);                             // (R, V)
-  auto next_pos = positions.select(1, longest - 1).repeat_interleave(G, 0).to(dev) + 1;  // (R)
+  logits = logits.repeat_interleave(G, 0);  // (R, V)
+  // Decode steps continue after the largest position used (for M-RoPE: cache position + rope delta on all
+  // three streams, transformers' get_rope_index deltas), one per step.
+  auto used = positions.dim() == 3 ? positions.amax(0) : positions;                        // (P, T)
+  auto last = used.masked_fill(valid.to(dev).logical_not(), -1).amax(1);                  // (P)
+  auto next_pos = last.repeat_interleave(G, 0) + 1;                                       // (R)
 
   auto banned = torch::zeros({cfg.text.vocab_size}, torch::kBool);
   for (int64_t id : params.banned_ids) {

@@ -4,6 +4,7 @@
 
 #include "core/atomic_file.h"
 #include "core/check.h"
+#include "model/qwen2vl_config.h"
 
 namespace seer::model {
 namespace {
@@ -35,11 +36,14 @@ std::vector<int64_t> id_list(const nlohmann::json& v) {
   return out;
 }
 
-TextConfig parse_text(const nlohmann::json& j, const std::string& where) {
+}  // namespace
+
+TextConfig parse_text_config(const nlohmann::json& j, const std::string& where) {
   TextConfig t;
   t.model_type = required<std::string>(j, "model_type", where);
-  SEER_CHECK(t.model_type == "llama" || t.model_type == "qwen2",
-             "{}: text model_type '{}' is not supported (seer supports llama and qwen2)", where, t.model_type);
+  const bool multimodal_rope = t.model_type == "qwen2_vl";  // the text half of a Qwen2-VL config
+  SEER_CHECK(t.model_type == "llama" || t.model_type == "qwen2" || multimodal_rope,
+             "{}: text model_type '{}' is not supported (seer supports llama, qwen2 and qwen2_vl)", where, t.model_type);
   t.vocab_size = required<int64_t>(j, "vocab_size", where);
   t.hidden_size = required<int64_t>(j, "hidden_size", where);
   t.intermediate_size = required<int64_t>(j, "intermediate_size", where);
@@ -50,7 +54,7 @@ TextConfig parse_text(const nlohmann::json& j, const std::string& where) {
   t.max_position_embeddings = optional<int64_t>(j, "max_position_embeddings", 4096, where);
   t.rms_norm_eps = optional<double>(j, "rms_norm_eps", 1e-6, where);
   t.rope_theta = optional<double>(j, "rope_theta", 10000.0, where);
-  t.attention_bias = t.model_type == "qwen2" ? true : optional<bool>(j, "attention_bias", false, where);
+  t.attention_bias = t.model_type != "llama" ? true : optional<bool>(j, "attention_bias", false, where);
   t.mlp_bias = optional<bool>(j, "mlp_bias", false, where);
   t.tie_word_embeddings = optional<bool>(j, "tie_word_embeddings", t.model_type == "qwen2", where);
   t.bos_token_id = optional<int64_t>(j, "bos_token_id", -1, where);
@@ -58,8 +62,17 @@ TextConfig parse_text(const nlohmann::json& j, const std::string& where) {
   if (j.contains("eos_token_id")) t.eos_token_ids = id_list(j["eos_token_id"]);
   const std::string act = optional<std::string>(j, "hidden_act", "silu", where);
   SEER_CHECK(act == "silu", "{}: hidden_act '{}' is not supported (seer's decoder MLP is SwiGLU with silu)", where, act);
-  SEER_CHECK(!j.contains("rope_scaling") || j["rope_scaling"].is_null(),
-             "{}: rope_scaling {} is not supported yet (plain RoPE only)", where, j.contains("rope_scaling") ? j["rope_scaling"].dump() : "");
+  if (multimodal_rope) {
+    t.mrope_section = parse_mrope_section(j, t.head_dim, where);
+    const auto& rs = j["rope_scaling"];
+    const std::string type = rs.value("rope_type", rs.value("type", std::string("default")));
+    SEER_CHECK(type == "default" || type == "mrope", "{}: rope_scaling type '{}' is not supported with M-RoPE", where,
+               type);
+  } else {
+    SEER_CHECK(!j.contains("rope_scaling") || j["rope_scaling"].is_null(),
+               "{}: rope_scaling {} is not supported yet (plain RoPE only)", where,
+               j.contains("rope_scaling") ? j["rope_scaling"].dump() : "");
+  }
   SEER_CHECK(!optional<bool>(j, "use_sliding_window", false, where),
              "{}: use_sliding_window is not supported (full attention only)", where);
   SEER_CHECK(optional<int64_t>(j, "pretraining_tp", 1, where) == 1, "{}: pretraining_tp > 1 is not supported", where);
@@ -69,6 +82,8 @@ TextConfig parse_text(const nlohmann::json& j, const std::string& where) {
   SEER_CHECK(t.head_dim % 2 == 0, "{}: head_dim {} must be even for RoPE", where, t.head_dim);
   return t;
 }
+
+namespace {
 
 VisionConfig parse_vision(const nlohmann::json& j, const std::string& where) {
   VisionConfig v;
@@ -98,8 +113,19 @@ VisionConfig parse_vision(const nlohmann::json& j, const std::string& where) {
 }  // namespace
 
 int64_t VlmConfig::image_feature_count() const {
+  if (dynamic_resolution()) return 0;
   const int64_t patches = vision.num_patches();
   return vision.class_token() && vision_feature_select_strategy == "full" ? patches + 1 : patches;
+}
+
+std::vector<std::string> VlmConfig::vision_tower_prefixes() const {
+  if (dynamic_resolution()) return {"visual.patch_embed.", "visual.blocks."};
+  return has_vision ? std::vector<std::string>{"vision_tower."} : std::vector<std::string>{};
+}
+
+std::vector<std::string> VlmConfig::projector_prefixes() const {
+  if (dynamic_resolution()) return {"visual.merger."};
+  return has_vision ? std::vector<std::string>{"multi_modal_projector."} : std::vector<std::string>{};
 }
 
 VlmConfig parse_hf_config(const nlohmann::json& j, const std::string& where) {
@@ -119,7 +145,7 @@ VlmConfig parse_hf_config(const nlohmann::json& j, const std::string& where) {
     SEER_CHECK(j.contains("vision_config") && j.contains("text_config"), "{}: llava needs vision_config and text_config",
                where);
     c.vision = parse_vision(j["vision_config"], where + " vision_config");
-    c.text = parse_text(j["text_config"], where + " text_config");
+    c.text = parse_text_config(j["text_config"], where + " text_config");
     // LLaVA ties through the text model's setting (modeling_llava.py: tie_weights -> language_model).
     c.projector_hidden_act = optional<std::string>(j, "projector_hidden_act", "gelu", where);
     SEER_CHECK(c.projector_hidden_act == "gelu" || c.projector_hidden_act == "gelu_pytorch_tanh" ||
@@ -142,12 +168,30 @@ VlmConfig parse_hf_config(const nlohmann::json& j, const std::string& where) {
                "{}: image_token_index {} must be a token id below vocab_size {}", where, c.image_token_index,
                c.text.vocab_size);
     if (c.text.pad_token_id < 0) c.text.pad_token_id = optional<int64_t>(j, "pad_token_id", -1, where);
+  } else if (model_type == "qwen2_vl" || (!archs.empty() && archs[0] == "Qwen2VLForConditionalGeneration")) {
+    // modeling_qwen2_vl.py v4.45: the text keys at the top level, the vision tower in vision_config.
+    c.architecture = "Qwen2VLForConditionalGeneration";
+    c.has_vision = true;
+    SEER_CHECK(j.contains("vision_config"), "{}: qwen2_vl needs vision_config", where);
+    c.text = parse_text_config(j, where);
+    c.qwen_vision = parse_qwen2_vision_config(j["vision_config"], where + " vision_config");
+    SEER_CHECK(c.qwen_vision.out_dim == c.text.hidden_size,
+               "{}: vision_config.hidden_size {} (the merger's output) must equal the text hidden_size {}", where,
+               c.qwen_vision.out_dim, c.text.hidden_size);
+    c.image_token_index = required<int64_t>(j, "image_token_id", where);
+    c.vision_start_token_id = required<int64_t>(j, "vision_start_token_id", where);
+    c.vision_end_token_id = optional<int64_t>(j, "vision_end_token_id", -1, where);
+    for (const auto& [key, id] : {std::pair<const char*, int64_t>{"image_token_id", c.image_token_index},
+                                  {"vision_start_token_id", c.vision_start_token_id}}) {
+      SEER_CHECK(id >= 0 && id < c.text.vocab_size, "{}: {} {} must be a token id below vocab_size {}", where, key, id,
+                 c.text.vocab_size);
+    }
   } else if (model_type == "llama" || model_type == "qwen2") {
     c.architecture = model_type == "llama" ? "LlamaForCausalLM" : "Qwen2ForCausalLM";
-    c.text = parse_text(j, where);
+    c.text = parse_text_config(j, where);
   } else {
     SEER_FAIL("{}: architecture {} (model_type '{}') is not supported: seer loads LlavaForConditionalGeneration, "
-              "LlamaForCausalLM and Qwen2ForCausalLM",
+              "Qwen2VLForConditionalGeneration, LlamaForCausalLM and Qwen2ForCausalLM",
               where, archs.empty() ? "?" : archs[0], model_type);
   }
   return c;

@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model/qwen2vl_config.h"
+
 namespace seer::model {
 
 struct VisionConfig {
@@ -33,12 +35,16 @@ struct TextConfig {
   bool tie_word_embeddings = false;
   int64_t bos_token_id = -1, pad_token_id = -1;
   std::vector<int64_t> eos_token_ids;
+  std::vector<int64_t> mrope_section;  ///< Qwen2-VL M-RoPE (t, h, w) rotary pairs; empty = 1-D RoPE
 };
 
 struct VlmConfig {
-  std::string architecture;        ///< "LlavaForConditionalGeneration" | "LlamaForCausalLM" | "Qwen2ForCausalLM"
+  std::string architecture;        ///< "LlavaForConditionalGeneration" | "Qwen2VLForConditionalGeneration" |
+                                   ///< "LlamaForCausalLM" | "Qwen2ForCausalLM"
   bool has_vision = false;
-  VisionConfig vision;
+  VisionConfig vision;             ///< LLaVA's CLIP/SigLIP tower
+  Qwen2VisionConfig qwen_vision;   ///< Qwen2-VL's tower and merger
+  int64_t vision_start_token_id = -1, vision_end_token_id = -1;  ///< Qwen2-VL <|vision_start|>, <|vision_end|>
   TextConfig text;
   std::string projector_hidden_act = "gelu";
   int64_t vision_feature_layer = -2;
@@ -46,15 +52,25 @@ struct VlmConfig {
   int64_t image_token_index = -1;
   nlohmann::json raw;              ///< the file as read, written back by save_pretrained
 
-  /// Image features per image: patches (+1 for CLS with strategy "full" on CLIP).
+  /// Qwen2-VL: images of any size, as patch grids; the image token count depends on the image.
+  bool dynamic_resolution() const { return architecture == "Qwen2VLForConditionalGeneration"; }
+  /// Image features per image: patches (+1 for CLS with strategy "full" on CLIP). Fixed-size towers only
+  /// (0 for Qwen2-VL, whose count depends on the image).
   int64_t image_feature_count() const;
-  /// Prefix of tensor names of the language model: "language_model." for LLaVA, "" for text-only.
-  std::string text_prefix() const { return has_vision ? "language_model." : ""; }
+  /// Prefix of tensor names of the language model: "language_model." for LLaVA, "" for text-only and Qwen2-VL.
+  std::string text_prefix() const { return has_vision && !dynamic_resolution() ? "language_model." : ""; }
+  /// Hugging Face name prefixes of the vision tower's and of the projector's parameters (freezing, learning rates).
+  std::vector<std::string> vision_tower_prefixes() const;
+  std::vector<std::string> projector_prefixes() const;
 };
 
 /// Parses `dir`/config.json (and eos ids from generation_config.json when present). Throws seer::Error
 /// naming the file and the key for anything missing, malformed or unsupported.
 VlmConfig load_hf_config(const std::string& dir);
+
+/// The decoder keys of a text config object (llama, qwen2; qwen2_vl with its rope_scaling.mrope_section).
+/// Throws seer::Error naming `where` and the key for anything missing, malformed or unsupported.
+TextConfig parse_text_config(const nlohmann::json& j, const std::string& where);
 
 /// Parses a config.json object; `where` names it in errors.
 VlmConfig parse_hf_config(const nlohmann::json& j, const std::string& where);

@@ -8,6 +8,7 @@
 
 #include "core/atomic_file.h"
 #include "core/check.h"
+#include "core/json_get.h"
 
 namespace seer::model {
 namespace {
@@ -108,16 +109,6 @@ RgbImage vertical(const RgbImage& in, int out_h) {
   return out;
 }
 
-template <class T>
-T get_or(const nlohmann::json& j, const char* key, T fallback, const std::string& where) {
-  if (!j.contains(key) || j[key].is_null()) return fallback;
-  try {
-    return j[key].get<T>();
-  } catch (const nlohmann::json::exception&) {
-    SEER_FAIL("{}: '{}' has the wrong type ({})", where, key, j[key].dump());
-  }
-}
-
 }  // namespace
 
 RgbImage resize_bicubic(const RgbImage& image, int width, int height) {
@@ -137,45 +128,68 @@ ProcessorConfig load_processor_config(const std::string& dir) {
     SEER_FAIL("{}: not valid JSON: {}", path, e.what());
   }
   ProcessorConfig c;
-  c.type = get_or<std::string>(j, "image_processor_type", "", path);
-  SEER_CHECK(c.type == "CLIPImageProcessor" || c.type == "SiglipImageProcessor",
-             "{}: image_processor_type '{}' is not supported (CLIPImageProcessor, SiglipImageProcessor)", path, c.type);
-  SEER_CHECK(get_or<int>(j, "resample", 3, path) == 3, "{}: resample {} is not supported (3 = bicubic only)", path,
-             get_or<int>(j, "resample", 3, path));
-  c.do_resize = get_or<bool>(j, "do_resize", true, path);
-  c.do_rescale = get_or<bool>(j, "do_rescale", true, path);
-  c.do_normalize = get_or<bool>(j, "do_normalize", true, path);
-  c.do_center_crop = get_or<bool>(j, "do_center_crop", c.type == "CLIPImageProcessor", path);
-  c.rescale_factor = get_or<double>(j, "rescale_factor", 1.0 / 255.0, path);
-  const auto mean = get_or<std::vector<double>>(j, "image_mean", {0.5, 0.5, 0.5}, path);
-  const auto stdv = get_or<std::vector<double>>(j, "image_std", {0.5, 0.5, 0.5}, path);
+  c.type = json_get_or<std::string>(j, "image_processor_type", "", path);
+  SEER_CHECK(c.type == "CLIPImageProcessor" || c.type == "SiglipImageProcessor" || c.type == "Qwen2VLImageProcessor",
+             "{}: image_processor_type '{}' is not supported (CLIPImageProcessor, SiglipImageProcessor, "
+             "Qwen2VLImageProcessor)", path, c.type);
+  SEER_CHECK(json_get_or<int>(j, "resample", 3, path) == 3, "{}: resample {} is not supported (3 = bicubic only)", path,
+             json_get_or<int>(j, "resample", 3, path));
+  c.do_resize = json_get_or<bool>(j, "do_resize", true, path);
+  c.do_rescale = json_get_or<bool>(j, "do_rescale", true, path);
+  c.do_normalize = json_get_or<bool>(j, "do_normalize", true, path);
+  c.do_center_crop = json_get_or<bool>(j, "do_center_crop", c.type == "CLIPImageProcessor", path);
+  c.rescale_factor = json_get_or<double>(j, "rescale_factor", 1.0 / 255.0, path);
+  const auto mean = json_get_or<std::vector<double>>(j, "image_mean", {0.5, 0.5, 0.5}, path);
+  const auto stdv = json_get_or<std::vector<double>>(j, "image_std", {0.5, 0.5, 0.5}, path);
   SEER_CHECK(mean.size() == 3 && stdv.size() == 3, "{}: image_mean and image_std need 3 values", path);
   std::copy(mean.begin(), mean.end(), c.mean.begin());
   std::copy(stdv.begin(), stdv.end(), c.std.begin());
   const nlohmann::json size = j.contains("size") ? j["size"] : nlohmann::json::object();
-  if (c.type == "CLIPImageProcessor") {
-    c.shortest_edge = get_or<int>(size, "shortest_edge", 0, path + " size");
+  if (c.dynamic_resolution()) {
+    // OpenAI CLIP mean/std are the Qwen2-VL defaults; bounds at top level (4.45) or in size (min_pixels/
+    // max_pixels, or shortest_edge/longest_edge in later versions).
+    if (!j.contains("image_mean")) c.mean = {0.48145466, 0.4578275, 0.40821073};
+    if (!j.contains("image_std")) c.std = {0.26862954, 0.26130258, 0.27577711};
+    c.min_pixels = json_get_or<int64_t>(size, "shortest_edge", json_get_or<int64_t>(size, "min_pixels", c.min_pixels, path + " size"),
+                                   path + " size");
+    c.max_pixels = json_get_or<int64_t>(size, "longest_edge", json_get_or<int64_t>(size, "max_pixels", c.max_pixels, path + " size"),
+                                   path + " size");
+    c.min_pixels = json_get_or<int64_t>(j, "min_pixels", c.min_pixels, path);
+    c.max_pixels = json_get_or<int64_t>(j, "max_pixels", c.max_pixels, path);
+    c.patch_size = json_get_or<int>(j, "patch_size", c.patch_size, path);
+    c.merge_size = json_get_or<int>(j, "merge_size", c.merge_size, path);
+    c.temporal_patch_size = json_get_or<int>(j, "temporal_patch_size", c.temporal_patch_size, path);
+    SEER_CHECK(c.patch_size > 0 && c.merge_size > 0 && c.temporal_patch_size > 0,
+               "{}: patch_size, merge_size and temporal_patch_size must be positive", path);
+    SEER_CHECK(c.min_pixels > 0 && c.min_pixels <= c.max_pixels, "{}: need 0 < min_pixels ({}) <= max_pixels ({})", path,
+               c.min_pixels, c.max_pixels);
+  } else if (c.type == "CLIPImageProcessor") {
+    c.shortest_edge = json_get_or<int>(size, "shortest_edge", 0, path + " size");
     SEER_CHECK(!c.do_resize || c.shortest_edge > 0, "{}: CLIP needs size.shortest_edge", path);
   } else {
-    c.resize_height = get_or<int>(size, "height", 0, path + " size");
-    c.resize_width = get_or<int>(size, "width", 0, path + " size");
+    c.resize_height = json_get_or<int>(size, "height", 0, path + " size");
+    c.resize_width = json_get_or<int>(size, "width", 0, path + " size");
     SEER_CHECK(!c.do_resize || (c.resize_height > 0 && c.resize_width > 0), "{}: SigLIP needs size.height and size.width",
                path);
   }
   if (c.do_center_crop) {
     const nlohmann::json crop = j.contains("crop_size") ? j["crop_size"] : nlohmann::json::object();
-    c.crop_height = crop.is_number() ? crop.get<int>() : get_or<int>(crop, "height", 0, path + " crop_size");
-    c.crop_width = crop.is_number() ? crop.get<int>() : get_or<int>(crop, "width", 0, path + " crop_size");
+    c.crop_height = crop.is_number() ? crop.get<int>() : json_get_or<int>(crop, "height", 0, path + " crop_size");
+    c.crop_width = crop.is_number() ? crop.get<int>() : json_get_or<int>(crop, "width", 0, path + " crop_size");
     SEER_CHECK(c.crop_height > 0 && c.crop_width > 0, "{}: do_center_crop needs crop_size.height and width", path);
   }
   return c;
 }
 
-PixelValues preprocess(const RgbImage& image, const ProcessorConfig& c) {
+PixelValues preprocess(const RgbImage& image, const ProcessorConfig& c, const std::string& name) {
   RgbImage img = image;
   if (c.do_resize) {
     int h = c.resize_height, w = c.resize_width;
-    if (c.type == "CLIPImageProcessor") {
+    if (c.dynamic_resolution()) {
+      const auto hw = smart_resize(image.height, image.width, c.min_pixels, c.max_pixels, name, c.patch_size * c.merge_size);
+      h = hw[0];
+      w = hw[1];
+    } else if (c.type == "CLIPImageProcessor") {
       // transformers get_resize_output_image_size(default_to_square=False): short side -> shortest_edge,
       // long side int(shortest_edge * long / short) (truncated).
       const bool portrait = image.height > image.width;
@@ -213,8 +227,10 @@ PixelValues preprocess(const RgbImage& image, const ProcessorConfig& c) {
   return pv;
 }
 
-std::array<int, 2> smart_resize(int height, int width, int64_t min_pixels, int64_t max_pixels, const std::string& name) {
-  constexpr int f = 28;
+std::array<int, 2> smart_resize(int height, int width, int64_t min_pixels, int64_t max_pixels, const std::string& name,
+                                int factor) {
+  const int f = factor;
+  SEER_CHECK(f > 0, "{}: smart_resize factor {} must be positive", name, f);
   SEER_CHECK(height > 0 && width > 0, "{}: cannot resize a {}x{} image", name, width, height);
   const double ratio = static_cast<double>(std::max(height, width)) / std::min(height, width);
   SEER_CHECK(ratio <= 200.0, "{}: aspect ratio {:.1f} of {}x{} (w x h) exceeds 200", name, ratio, width, height);

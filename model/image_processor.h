@@ -18,13 +18,17 @@ namespace seer::model {
 RgbImage resize_bicubic(const RgbImage& image, int width, int height);
 
 struct ProcessorConfig {
-  std::string type;                      ///< "CLIPImageProcessor" | "SiglipImageProcessor"
+  std::string type;                      ///< "CLIPImageProcessor" | "SiglipImageProcessor" | "Qwen2VLImageProcessor"
   bool do_resize = true, do_center_crop = false, do_rescale = true, do_normalize = true;
   int shortest_edge = 0;                 ///< CLIP: size.shortest_edge
   int resize_height = 0, resize_width = 0;  ///< SigLIP: size.height / size.width
   int crop_height = 0, crop_width = 0;
   double rescale_factor = 1.0 / 255.0;
   std::array<double, 3> mean{0.5, 0.5, 0.5}, std{0.5, 0.5, 0.5};
+  // Qwen2-VL (image_processing_qwen2_vl.py): smart_resize bounds and the patch grid.
+  int64_t min_pixels = 56 * 56, max_pixels = 28 * 28 * 1280;
+  int patch_size = 14, merge_size = 2, temporal_patch_size = 2;
+  bool dynamic_resolution() const { return type == "Qwen2VLImageProcessor"; }
 };
 
 /// Reads `dir`/preprocessor_config.json. Throws seer::Error naming the file and key for unsupported
@@ -36,12 +40,13 @@ struct PixelValues {
   std::vector<float> values;  ///< channels x height x width (CHW), normalised
 };
 
-/// The processor applied to one decoded image.
-PixelValues preprocess(const RgbImage& image, const ProcessorConfig& config);
+/// The processor applied to one decoded image. Qwen2-VL: resized to smart_resize's size (a multiple of
+/// patch_size x merge_size), not yet cut into patches (qwen2vl_patches.h does that); `name` is used in errors.
+PixelValues preprocess(const RgbImage& image, const ProcessorConfig& config, const std::string& name = "image");
 
-/// Qwen2-VL smart_resize (image_processing_qwen2_vl.py, factor 28): the (height, width) to resize to.
+/// Qwen2-VL smart_resize (image_processing_qwen2_vl.py; factor = patch_size x merge_size, 28): the (height, width) to resize to.
 /// Throws seer::Error when the aspect ratio exceeds 200 (message names `name` and its size).
 std::array<int, 2> smart_resize(int height, int width, int64_t min_pixels, int64_t max_pixels,
-                                const std::string& name = "image");
+                                const std::string& name = "image", int factor = 28);
 
 }  // namespace seer::model

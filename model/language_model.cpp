@@ -42,12 +42,12 @@ DecoderLayerImpl::DecoderLayerImpl(const TextConfig& c, int64_t index) : c_(c), 
   down_proj = mlp->register_module("down_proj", lin(c.intermediate_size, D, c.mlp_bias));
 }
 
-torch::Tensor DecoderLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& positions,
+torch::Tensor DecoderLayerImpl::forward(const torch::Tensor& x, const RotaryTable& rotary,
                                         const torch::Tensor& allowed, KvCache* cache) {
   const int64_t B = x.size(0), T = x.size(1), H = c_.num_attention_heads, Hkv = c_.num_key_value_heads, d = c_.head_dim;
   auto h = input_layernorm(x);
-  auto q = apply_rope(q_proj(h).view({B, T, H, d}).transpose(1, 2), positions, c_.rope_theta);    // (B, H, T, d)
-  auto k = apply_rope(k_proj(h).view({B, T, Hkv, d}).transpose(1, 2), positions, c_.rope_theta);  // (B, Hkv, T, d)
+  auto q = apply_rotary(q_proj(h).view({B, T, H, d}).transpose(1, 2), rotary);    // (B, H, T, d)
+  auto k = apply_rotary(k_proj(h).view({B, T, Hkv, d}).transpose(1, 2), rotary);  // (B, Hkv, T, d)
   auto v = v_proj(h).view({B, T, Hkv, d}).transpose(1, 2);
   if (cache != nullptr) {
     const int64_t start = cache->length;
@@ -88,9 +88,12 @@ torch::Tensor DecoderImpl::forward(const torch::Tensor& embeds, const torch::Ten
   auto causal = k_idx.unsqueeze(0) <= q_idx.unsqueeze(1);                  // (T, Tk)
   auto allowed = causal.unsqueeze(0) & key_valid.unsqueeze(1);              // (B, T, Tk)
   if (cache != nullptr) cache->valid.narrow(1, past, T).copy_(key_valid.narrow(1, past, T));
+  // One cos/sin table for every layer. Decode steps of an M-RoPE model pass (B, T) positions (cache position
+  // + rope delta), the same on all three streams, which is plain 1-D RoPE.
+  const RotaryTable rotary = rotary_table(positions, c_.head_dim, c_.rope_theta, c_.mrope_section, embeds.scalar_type());
   auto x = embeds;
   for (size_t i = 0; i < layers->size(); ++i) {
-    x = layers[i]->as<DecoderLayerImpl>()->forward(x, positions, allowed, cache);
+    x = layers[i]->as<DecoderLayerImpl>()->forward(x, rotary, allowed, cache);
     if (layer_outputs != nullptr) layer_outputs->push_back(x);
   }
   if (cache != nullptr) cache->length = past + T;

@@ -8,15 +8,16 @@
 #include "model/hf_config.h"
 #include "model/kv_cache.h"
 #include "model/layers.h"
+#include "model/rotary.h"
 
 namespace seer::model {
 
 class DecoderLayerImpl : public torch::nn::Module {
  public:
   DecoderLayerImpl(const TextConfig& c, int64_t index);
-  /// x (B, T, D); positions (B, T); allowed (B, T, Tk) bool over all keys (cache + new);
-  /// cache: keys/values of these tokens are written at [cache->length, cache->length + T) when given.
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& positions, const torch::Tensor& allowed,
+  /// x (B, T, D); rotary cos/sin of the tokens' positions; allowed (B, T, Tk) bool over all keys (cache +
+  /// new); cache: keys/values of these tokens are written at [cache->length, cache->length + T) when given.
+  torch::Tensor forward(const torch::Tensor& x, const RotaryTable& rotary, const torch::Tensor& allowed,
                         KvCache* cache);
 
  private:
@@ -34,7 +35,7 @@ class DecoderImpl : public torch::nn::Module {
   explicit DecoderImpl(const TextConfig& c);
   /// Token embeddings: ids (B, T) int64 -> (B, T, D).
   torch::Tensor embed(const torch::Tensor& ids);
-  /// embeds (B, T, D), positions (B, T) int64, key_valid (B, Tk) bool marking real (non-pad) keys over
+  /// embeds (B, T, D), positions (B, T) int64 (or (3, B, T) for M-RoPE, rotary.h), key_valid (B, Tk) bool marking real (non-pad) keys over
   /// cache + new tokens (Tk = cache length + T). Causal within the frame. Advances cache->length by T.
   /// Returns the final-normed hidden states (B, T, D); `layer_outputs` gets each layer's output.
   torch::Tensor forward(const torch::Tensor& embeds, const torch::Tensor& positions, const torch::Tensor& key_valid,

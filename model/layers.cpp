@@ -26,21 +26,6 @@ torch::Tensor RmsNormImpl::forward(const torch::Tensor& x) {
   return weight * h.to(in_dtype);
 }
 
-torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& positions, double theta) {
-  const int64_t d = x.size(-1);
-  auto idx = torch::arange(0, d, 2, torch::TensorOptions().dtype(torch::kInt64).device(x.device())).to(torch::kFloat32);
-  auto inv_freq = 1.0 / torch::pow(torch::tensor(theta, torch::TensorOptions().dtype(torch::kFloat32).device(x.device())),
-                                   idx / static_cast<double>(d));                           // (d/2)
-  auto freqs = positions.to(torch::kFloat32).unsqueeze(-1) * inv_freq;                      // (B, T, d/2)
-  auto emb = torch::cat({freqs, freqs}, -1);                                                // (B, T, d)
-  auto cos = emb.cos().unsqueeze(1).to(x.scalar_type());                                    // (B, 1, T, d)
-  auto sin = emb.sin().unsqueeze(1).to(x.scalar_type());
-  auto x1 = x.narrow(-1, 0, d / 2);
-  auto x2 = x.narrow(-1, d / 2, d / 2);
-  auto rotated = torch::cat({-x2, x1}, -1);
-  return x * cos + rotated * sin;
-}
-
 torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                         const torch::Tensor& allowed, double scale) {
   const int64_t heads = q.size(1), kv_heads = k.size(1);

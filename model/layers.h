@@ -30,10 +30,6 @@ class RmsNormImpl : public torch::nn::Module {
 };
 TORCH_MODULE(RmsNorm);
 
-/// Rotary position embedding (modeling_llama.py LlamaRotaryEmbedding + apply_rotary_pos_emb):
-/// x (B, H, T, d), positions (B, T) int64 -> x·cos + rotate_half(x)·sin with inv_freq = θ^(-2i/d).
-torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& positions, double theta);
-
 /// Softmax attention: q (B, H, Tq, d), k/v (B, Hkv, Tk, d) with H a multiple of Hkv (grouped-query:
 /// query head h reads key/value head h / (H/Hkv), as transformers' repeat_kv), `allowed` (B, Tq, Tk) bool
 /// or undefined (= all allowed), scale multiplies q·kᵀ. Returns (B, H, Tq, d). Fully masked rows give a

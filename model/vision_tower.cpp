@@ -51,8 +51,12 @@ std::vector<torch::Tensor> VisionTransformerImpl::hidden_states(const torch::Ten
   auto x = patch_embedding(pixel_values.to(patch_embedding->weight.scalar_type()))  // (B, D, h, w)
                .flatten(2)
                .transpose(1, 2);                                                    // (B, P, D)
-  if (c_.class_token()) x = torch::cat({class_embedding.view({1, 1, -1}).expand({B, 1, -1}), x}, 1);
-  x = x + position_embedding->weight.unsqueeze(0);
+  // The 1-D/2-D parameters broadcast without a view of their own: their backward then always sums into a
+  // fresh tensor. Through view/unsqueeze with B = 1 LibTorch 1.13 handed class_embedding and
+  // position_embedding gradients that were views of one shared buffer, and AccumulateGrad kept them as .grad:
+  // later micro-batches then accumulated into both at once (2-3x gradients; tests/model/vision_grad_test.cpp).
+  if (c_.class_token()) x = torch::cat({class_embedding.expand({B, 1, class_embedding.size(0)}), x}, 1);
+  x = x + position_embedding->weight;
   if (pre_layrnorm) x = pre_layrnorm(x);
   std::vector<torch::Tensor> states{x};
   for (int64_t i = 0; i < upto && i < static_cast<int64_t>(layers->size()); ++i) {

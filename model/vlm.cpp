@@ -10,32 +10,35 @@
 #include "core/check.h"
 #include "model/language_model.h"
 #include "model/safetensors.h"
-#include "model/vision_tower.h"
+#include "model/vision_part.h"
 
 namespace seer::model {
 namespace {
 
-/// The root module: vision_tower.vision_model, multi_modal_projector, language_model.{model, lm_head}.
+/// The root module, with Hugging Face names: LLaVA vision_tower.vision_model, multi_modal_projector,
+/// language_model.{model, lm_head}; Qwen2-VL visual.*, model, lm_head; text-only language_model.* (written
+/// without the prefix, hf_name).
 struct VlmModule : torch::nn::Module {
   explicit VlmModule(const VlmConfig& c) {
-    if (c.has_vision) {
-      auto tower = register_module("vision_tower", std::make_shared<torch::nn::Module>());
-      vision = tower->register_module("vision_model", VisionTransformer(c.vision));
-      auto proj = register_module("multi_modal_projector", std::make_shared<torch::nn::Module>());
-      linear_1 = proj->register_module("linear_1", Linear(c.vision.hidden_size, c.text.hidden_size));
-      linear_2 = proj->register_module("linear_2", Linear(c.text.hidden_size, c.text.hidden_size));
-    }
-    auto lm = register_module("language_model", std::make_shared<torch::nn::Module>());
-    decoder = lm->register_module("model", Decoder(c.text));
+    vision = make_vision_part(c, *this);
+    torch::nn::Module* text = this;
+    if (!c.dynamic_resolution()) text = register_module("language_model", std::make_shared<torch::nn::Module>()).get();
+    decoder = text->register_module("model", Decoder(c.text));
     if (!c.text.tie_word_embeddings) {
-      lm_head = lm->register_module(
-          "lm_head", Linear(c.text.hidden_size, c.text.vocab_size, false));
+      lm_head = text->register_module("lm_head", Linear(c.text.hidden_size, c.text.vocab_size, false));
     }
   }
-  VisionTransformer vision{nullptr};
-  Linear linear_1{nullptr}, linear_2{nullptr}, lm_head{nullptr};
+  std::unique_ptr<VisionPart> vision;
+  Linear lm_head{nullptr};
   Decoder decoder{nullptr};
 };
+
+bool has_prefix(const std::string& name, const std::vector<std::string>& prefixes) {
+  for (const auto& p : prefixes) {
+    if (name.rfind(p, 0) == 0) return true;
+  }
+  return false;
+}
 
 /// Module parameter name -> Hugging Face tensor name (text-only checkpoints have no "language_model.").
 std::string hf_name(const VlmConfig& c, const std::string& name) {
@@ -77,7 +80,8 @@ std::unique_ptr<Vlm> Vlm::create(const VlmConfig& config, uint64_t seed, const L
     // GPT-style init: weights N(0, 0.02), norms 1, biases 0 (LlamaPreTrainedModel._init_weights).
     for (auto& p : impl->module->named_parameters()) {
       const std::string& n = p.key();
-      if (n.find("norm") != std::string::npos && p.value().dim() == 1 && n.find("bias") == std::string::npos) {
+      const bool norm = n.find("norm") != std::string::npos || n.find(".ln_") != std::string::npos;
+      if (norm && p.value().dim() == 1 && n.find("bias") == std::string::npos) {
         p.value().fill_(1.0);
       } else if (p.value().dim() == 1) {
         p.value().zero_();
@@ -137,30 +141,31 @@ void Vlm::save_pretrained(const std::string& dir, int64_t max_shard_bytes) const
 VisionTrace Vlm::trace_vision(const at::Tensor& pixel_values, bool all_layers) {
   const VlmConfig& c = impl_->config;
   SEER_CHECK(c.has_vision, "{} has no vision tower: it cannot take images", c.architecture);
-  SEER_CHECK(pixel_values.dim() == 4 && pixel_values.size(1) == c.vision.num_channels &&
-                 pixel_values.size(2) == c.vision.image_size && pixel_values.size(3) == c.vision.image_size,
-             "pixel_values must be (N, {}, {}, {}), got {}", c.vision.num_channels, c.vision.image_size,
-             c.vision.image_size, fmt::format("{}", fmt::join(pixel_values.sizes(), "x")));
-  const int64_t L = c.vision.num_hidden_layers;
-  const int64_t layer = c.vision_feature_layer < 0 ? L + 1 + c.vision_feature_layer : c.vision_feature_layer;
   ++impl_->vision_passes;
   VisionTrace trace;
   const bool grad = !impl_->freeze_vision && torch::GradMode::is_enabled();
   {
     torch::AutoGradMode mode(grad);
-    trace.hidden_states = impl_->module->vision->hidden_states(pixel_values.to(impl_->device), all_layers ? L : layer);
-    if (all_layers) trace.last_hidden_state = impl_->module->vision->last_hidden_state(trace.hidden_states.back());
+    impl_->module->vision->trace(pixel_values.to(impl_->device), all_layers, trace);
   }
-  auto selected = trace.hidden_states[static_cast<size_t>(layer)];
-  if (c.vision_feature_select_strategy == "default" && c.vision.class_token()) {
-    selected = selected.narrow(1, 1, selected.size(1) - 1);
-  }
-  trace.selected = selected;
-  trace.features = project(selected);
+  trace.features = project(trace.selected);
   return trace;
 }
 
 at::Tensor Vlm::image_features(const at::Tensor& pixel_values) { return trace_vision(pixel_values).features; }
+
+std::vector<at::Tensor> Vlm::image_features(const std::vector<at::Tensor>& images) {
+  std::vector<at::Tensor> out;
+  for (size_t b = 0; b < images.size();) {
+    size_t e = b + 1;
+    while (e < images.size() && images[e].sizes() == images[b].sizes()) ++e;
+    std::vector<at::Tensor> run(images.begin() + static_cast<int64_t>(b), images.begin() + static_cast<int64_t>(e));
+    const at::Tensor f = image_features(run.size() == 1 ? run[0] : at::cat(run, 0));  // (n, F, D)
+    for (int64_t i = 0; i < f.size(0); ++i) out.push_back(f[i]);
+    b = e;
+  }
+  return out;
+}
 
 at::Tensor Vlm::vision_features(const at::Tensor& pixel_values) {
   torch::AutoGradMode mode(false);
@@ -168,8 +173,18 @@ at::Tensor Vlm::vision_features(const at::Tensor& pixel_values) {
 }
 
 at::Tensor Vlm::project(const at::Tensor& selected) {
-  const VlmConfig& c = impl_->config;
-  return impl_->module->linear_2(activation(c.projector_hidden_act, impl_->module->linear_1(selected.to(impl_->device))));
+  SEER_CHECK(impl_->config.has_vision, "{} has no projector", impl_->config.architecture);
+  return impl_->module->vision->project(selected.to(impl_->device));
+}
+
+int64_t Vlm::image_tokens(const at::Tensor& image) const {
+  SEER_CHECK(impl_->config.has_vision, "{} has no vision tower: it cannot take images", impl_->config.architecture);
+  return impl_->module->vision->image_tokens(image);
+}
+
+at::Tensor Vlm::positions(const at::Tensor& ids, const at::Tensor& valid, const std::vector<at::Tensor>& images) const {
+  if (!impl_->config.has_vision) return sequential_positions(valid);
+  return impl_->module->vision->positions(ids, valid, images);
 }
 
 bool Vlm::vision_frozen() const { return impl_->freeze_vision; }
@@ -181,11 +196,11 @@ at::Tensor Vlm::embed(const at::Tensor& ids, const at::Tensor& features) {
   if (!impl_->config.has_vision) return embeds;
   auto is_image = ids_dev == image_token;  // (B, T)
   const int64_t placeholders = is_image.sum().item<int64_t>();
-  const int64_t given = features.defined() ? features.size(0) * features.size(1) : 0;
+  const int64_t given = features.defined() ? features.numel() / features.size(-1) : 0;
   SEER_CHECK(placeholders == given,
-             "the prompt has {} image placeholder tokens (id {}) but {} image features were given ({} images x {})",
-             placeholders, image_token, given, features.defined() ? features.size(0) : 0,
-             features.defined() ? features.size(1) : 0);
+             "the prompt has {} image placeholder tokens (id {}) but {} image features were given (shape {})",
+             placeholders, image_token, given,
+             features.defined() ? fmt::format("{}", fmt::join(features.sizes(), "x")) : std::string("none"));
   if (given == 0) return embeds;
   auto flat = features.reshape({-1, features.size(-1)}).to(embeds.scalar_type());
   return embeds.masked_scatter(is_image.unsqueeze(-1).expand_as(embeds), flat);
@@ -206,12 +221,13 @@ at::Tensor Vlm::logits(const at::Tensor& hidden) {
 }
 
 TokenLogprobs Vlm::token_logprobs(const at::Tensor& ids, const at::Tensor& attention_mask, const at::Tensor& features,
-                                  const at::Tensor& target_mask, double temperature, bool with_entropy) {
+                                  const at::Tensor& target_mask, double temperature, bool with_entropy,
+                                  const at::Tensor& position_ids) {
   SEER_CHECK(temperature > 0, "token_logprobs: temperature must be > 0, got {}", temperature);
   auto ids_dev = ids.to(impl_->device);
   auto mask = attention_mask.to(impl_->device).to(torch::kBool);
   auto targets = target_mask.to(impl_->device).to(torch::kBool);
-  auto positions = (mask.to(torch::kLong).cumsum(1) - 1).clamp_min(0);
+  auto positions = position_ids.defined() ? position_ids : sequential_positions(mask);
   auto hidden = decode(embed(ids_dev, features), positions, mask, nullptr);  // (B, T, D)
   // Position t-1 predicts token t: only the rows that predict a target go through lm_head.
   auto predicts = torch::zeros_like(targets);
@@ -246,7 +262,7 @@ std::map<std::string, at::Tensor> Vlm::named_parameters() const {
 std::vector<at::Tensor> Vlm::trainable_parameters() const {
   std::vector<at::Tensor> out;
   for (const auto& p : impl_->module->named_parameters()) {
-    const bool vision = p.key().rfind("vision_tower.", 0) == 0;
+    const bool vision = has_prefix(p.key(), impl_->config.vision_tower_prefixes());
     if (vision && impl_->freeze_vision) continue;
     out.push_back(p.value());
   }
@@ -256,7 +272,7 @@ std::vector<at::Tensor> Vlm::trainable_parameters() const {
 void Vlm::set_train(bool train) {
   impl_->module->train(train);
   for (auto& p : impl_->module->named_parameters()) {
-    const bool vision = p.key().rfind("vision_tower.", 0) == 0;
+    const bool vision = has_prefix(p.key(), impl_->config.vision_tower_prefixes());
     p.value().set_requires_grad(!(vision && impl_->freeze_vision));
   }
 }

@@ -1,8 +1,10 @@
-// The policy: a LLaVA-design VLM (vision tower -> projector -> image features placed at the image
-// placeholder tokens -> Llama/Qwen2 decoder -> lm_head), or a text-only decoder. Loads and saves Hugging
-// Face checkpoints (config.json + safetensors, HF tensor names) and matches transformers v4.45
-// (modeling_llava.py) within float32 rounding. Legend: B batch, T tokens, N images, F features per image,
-// D text hidden size, V vocabulary.
+// The policy: a VLM (vision tower -> projector -> image features placed at the image placeholder tokens ->
+// decoder -> lm_head) of the LLaVA family (CLIP/SigLIP + Llama/Qwen2) or of Qwen2-VL (patch-grid tower +
+// PatchMerger, M-RoPE decoder), or a text-only decoder. Loads and saves Hugging Face checkpoints (config.json
+// + safetensors, HF tensor names) and matches transformers v4.45 (modeling_llava.py, modeling_qwen2_vl.py)
+// within float32 rounding. What differs between families lives in vision_part.h. Legend: B batch, T tokens,
+// N images, F features per image, D text hidden size, V vocabulary. Images: LLaVA (N, 3, S, S) pixels;
+// Qwen2-VL (N, t, h, w, patch_dim) patch grids of one size (qwen2vl_patches.h), one call per size.
 #pragma once
 
 #include <cstdint>
@@ -57,9 +59,12 @@ class Vlm {
   /// `max_shard_bytes` with an index) into `dir`, each file atomically. Tied lm_head is not written.
   void save_pretrained(const std::string& dir, int64_t max_shard_bytes = 0) const;
 
-  /// One vision pass + projector: pixel_values (N, 3, S, S) float -> image features (N, F, D).
-  /// Increments vision_passes(). Throws seer::Error for a text-only model or a wrong image size.
+  /// One vision pass + projector: images (see above) -> image features (N, F, D).
+  /// Increments vision_passes(). Throws seer::Error for a text-only model or a wrong image shape.
   at::Tensor image_features(const at::Tensor& pixel_values);
+  /// The same for a list of single images of any sizes (each (1, ...) as above), in order: one (F_i, D) tensor
+  /// per image; one vision pass per run of same-shaped images.
+  std::vector<at::Tensor> image_features(const std::vector<at::Tensor>& images);
   /// The vision tower's selected features without the projector: (N, F, D_v), no gradient. With a frozen
   /// vision tower this is what a learner step computes once per prompt and reuses for the old, reference and
   /// current passes (project() is then applied by each model). Increments vision_passes().
@@ -67,16 +72,23 @@ class Vlm {
   /// The projector: selected vision features (N, F, D_v) -> image features (N, F, D). Differentiable.
   at::Tensor project(const at::Tensor& selected);
   bool vision_frozen() const;
+  /// Image placeholder tokens the prompt holds for one image tensor (fixed for LLaVA; t·h·w / merge² for a
+  /// Qwen2-VL (t, h, w, patch_dim) grid). Throws seer::Error for a text-only model or a wrong shape.
+  int64_t image_tokens(const at::Tensor& image) const;
+  /// Decoder position ids for ids (B, T) int64 with valid (B, T) bool (padding anywhere) and the batch's images
+  /// in reading order: (B, T) running count for LLaVA and text-only models, (3, B, T) M-RoPE ids for Qwen2-VL
+  /// (get_rope_index). Throws seer::Error when image tokens and images disagree.
+  at::Tensor positions(const at::Tensor& ids, const at::Tensor& valid, const std::vector<at::Tensor>& images) const;
   /// Same pass, keeping the hidden states (all L+1 of them with `all_layers`; otherwise the pass stops
   /// at the feature layer, as image_features does).
   VisionTrace trace_vision(const at::Tensor& pixel_values, bool all_layers = false);
 
   /// Token embeddings with image features written, in order, at the image placeholder positions
-  /// (modeling_llava.py masked_scatter): ids (B, T) int64, features (N, F, D) or undefined -> (B, T, D).
-  /// Throws seer::Error naming both counts when placeholders != N*F.
+  /// (modeling_llava.py masked_scatter): ids (B, T) int64, features (..., D) (N·F rows in all) or undefined ->
+  /// (B, T, D). Throws seer::Error naming both counts when placeholders != N·F.
   at::Tensor embed(const at::Tensor& ids, const at::Tensor& features);
 
-  /// Decoder: embeds (B, T, D), positions (B, T) int64, key_valid (B, cache length + T) bool.
+  /// Decoder: embeds (B, T, D), positions (B, T) or (3, B, T) int64, key_valid (B, cache length + T) bool.
   /// Returns final-normed hidden states (B, T, D). `layer_outputs` receives each layer's output.
   at::Tensor decode(const at::Tensor& embeds, const at::Tensor& positions, const at::Tensor& key_valid,
                     KvCache* cache = nullptr, std::vector<at::Tensor>* layer_outputs = nullptr);
@@ -86,9 +98,11 @@ class Vlm {
   /// Training forward: ids (B, T) int64 (padded anywhere), attention_mask (B, T) {0,1}, features (N, F, D) or
   /// undefined, target_mask (B, T) bool marking the tokens to score (each predicted from the previous
   /// position; t = 0 is never a target). log_softmax(logits / temperature) only at target positions: no
-  /// full-vocabulary logits for prompt tokens. Differentiable.
+  /// full-vocabulary logits for prompt tokens. Differentiable. `position_ids` from positions() (undefined = the
+  /// running count, right for models without M-RoPE).
   TokenLogprobs token_logprobs(const at::Tensor& ids, const at::Tensor& attention_mask, const at::Tensor& features,
-                               const at::Tensor& target_mask, double temperature = 1.0, bool with_entropy = false);
+                               const at::Tensor& target_mask, double temperature = 1.0, bool with_entropy = false,
+                               const at::Tensor& position_ids = {});
 
   /// An empty KV cache sized for `rows` sequences of up to `capacity` tokens.
   KvCache new_cache(int64_t rows, int64_t capacity) const;

@@ -120,12 +120,33 @@ PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW
   Flat f = flatten(local);
   const size_t n = f.sequences.size();
   const bool frozen = policy.vision_frozen();
-  auto pixels_of = [&](size_t begin, size_t end) {
+  // Image features of sequences [begin, end), rows in row order, the tower run once per distinct image: the
+  // G sequences of a group share one image, so a trainable tower costs one pass per prompt, not per sample
+  // (the rows' gradients sum back into the shared pass: same gradient, G times less work).
+  auto features_of = [&](model::Vlm& m, size_t begin, size_t end) {
+    std::vector<at::Tensor> px;
+    std::vector<size_t> rows;
+    std::map<int64_t, size_t> slot;  // image index -> position in px
+    for (size_t i = begin; i < end; ++i) {
+      const int64_t image = f.sequences[i].image;
+      if (image < 0) continue;
+      auto [it, fresh] = slot.emplace(image, px.size());
+      if (fresh) px.push_back(f.pixel_values[static_cast<size_t>(image)]);
+      rows.push_back(it->second);
+    }
+    if (px.empty()) return at::Tensor();
+    const std::vector<at::Tensor> feats = m.image_features(px);  // (F_i, D) each
+    std::vector<at::Tensor> out;
+    for (size_t r : rows) out.push_back(feats[r]);
+    return at::cat(out, 0);
+  };
+  // Decoder positions of a micro-batch (M-RoPE needs each row's image grid; 1-D models count tokens).
+  auto positions_of = [&](model::Vlm& m, const MicroBatch& mb, size_t begin, size_t end) {
     std::vector<at::Tensor> px;
     for (size_t i = begin; i < end; ++i) {
       if (f.sequences[i].image >= 0) px.push_back(f.pixel_values[static_cast<size_t>(f.sequences[i].image)]);
     }
-    return px.empty() ? at::Tensor() : at::cat(px, 0);
+    return m.positions(mb.ids, mb.attention, px);
   };
 
   // Vision tower once per image for the whole step (frozen tower: no gradient, same for every pass).
@@ -142,13 +163,14 @@ PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW
     cut[static_cast<size_t>(m) + 1] = i + 1;
   }
   for (size_t m = 1; m < cut.size(); ++m) cut[m] = std::max(cut[m], cut[m - 1]);
-  struct Micro { size_t begin, end; int64_t mini; MicroBatch batch; at::Tensor old, ref, rollout; };
+  struct Micro { size_t begin, end; int64_t mini; MicroBatch batch; at::Tensor old, ref, rollout, positions; };
   std::vector<Micro> micro;
   for (int64_t m = 0; m < o.mini_batches; ++m) {
     for (size_t b = cut[static_cast<size_t>(m)]; b < cut[static_cast<size_t>(m) + 1]; b += static_cast<size_t>(o.micro_batch_size)) {
       const size_t e = std::min(cut[static_cast<size_t>(m) + 1], b + static_cast<size_t>(o.micro_batch_size));
-      Micro mc{b, e, m, collate(f.sequences, b, e, vision, o.pad_id), {}, {}, {}};
+      Micro mc{b, e, m, collate(f.sequences, b, e, vision, o.pad_id), {}, {}, {}, {}};
       mc.rollout = on_targets(mc.batch.target, f.rollout_logprobs, b);
+      mc.positions = positions_of(policy, mc.batch, b, e);
       micro.push_back(std::move(mc));
     }
   }
@@ -178,7 +200,7 @@ PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW
     torch::NoGradGuard no_grad;
     for (Micro& mc : micro) {
       mc.old = policy.token_logprobs(mc.batch.ids, mc.batch.attention, features_for(policy, mc.batch), mc.batch.target,
-                                     o.temperature).logprobs;
+                                     o.temperature, false, mc.positions).logprobs;
     }
   }
   st.seconds_old = since(t0);
@@ -191,10 +213,11 @@ PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW
         if (o.reference_shares_vision) {
           feats = reference->project(mc.batch.images);
         } else {
-          feats = reference->image_features(pixels_of(mc.begin, mc.end));
+          feats = features_of(*reference, mc.begin, mc.end);
         }
       }
-      mc.ref = reference->token_logprobs(mc.batch.ids, mc.batch.attention, feats, mc.batch.target, o.temperature).logprobs;
+      mc.ref = reference->token_logprobs(mc.batch.ids, mc.batch.attention, feats, mc.batch.target, o.temperature, false,
+                                         mc.positions).logprobs;
     }
   }
   st.seconds_ref = since(t0);
@@ -229,9 +252,9 @@ PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW
         // A trainable vision tower runs inside the differentiated pass; a frozen one was run once above.
         at::Tensor feats = !mc.batch.images.defined() ? at::Tensor()
                            : frozen                   ? policy.project(mc.batch.images)
-                                                      : policy.image_features(pixels_of(mc.begin, mc.end));
+                                                      : features_of(policy, mc.begin, mc.end);
         auto lp = policy.token_logprobs(mc.batch.ids, mc.batch.attention, feats, mc.batch.target, o.temperature,
-                                        first || o.entropy_coef != 0.0);
+                                        first || o.entropy_coef != 0.0, mc.positions);
         at::Tensor logp = lp.logprobs;
         at::Tensor old = single_pass ? logp.detach() : mc.old;
         const at::Tensor& mask = mc.batch.target;

@@ -38,7 +38,8 @@ MicroBatch collate(const std::vector<Sequence>& sequences, size_t begin, size_t 
       SEER_CHECK(static_cast<size_t>(s.image) < image_features.size(), "sequence {}: image {} of {}", begin + b, s.image,
                  image_features.size());
       const at::Tensor& feats = image_features[static_cast<size_t>(s.image)];
-      if (feats.defined()) images.push_back(feats);  // undefined: the caller runs the vision tower itself
+      // undefined: the caller runs the vision tower itself; rows flattened, as images may differ in size
+      if (feats.defined()) images.push_back(feats.reshape({-1, feats.size(-1)}));
     }
   }
   if (!images.empty()) mb.images = at::cat(images, 0);

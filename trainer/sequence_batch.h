@@ -20,11 +20,11 @@ struct MicroBatch {
   at::Tensor ids;        ///< (B, T) int64, right-padded with the pad id
   at::Tensor attention;  ///< (B, T) bool
   at::Tensor target;     ///< (B, T) bool
-  at::Tensor images;     ///< (N, F, D_v) selected vision features of the sequences' images in row order; undefined = none
+  at::Tensor images;     ///< (ΣF, D_v) selected vision features of the sequences' images, rows in row order; undefined = none
   int64_t tokens = 0;    ///< target tokens in the micro-batch
 };
 
-/// Collates `sequences[begin, end)`. `image_features` holds one (1, F, D_v) tensor per image index.
+/// Collates `sequences[begin, end)`. `image_features` holds one (1, F, D_v) tensor per image index (F may differ).
 /// Throws seer::Error when a sequence's ids and target differ in length or its image index is out of range.
 MicroBatch collate(const std::vector<Sequence>& sequences, size_t begin, size_t end,
                    const std::vector<at::Tensor>& image_features, int64_t pad_id);

@@ -33,17 +33,18 @@ SftUpdateStats sft_update(model::Vlm& policy, AdamW& optimizer, Communicator& co
   for (size_t b = 0; b < local.size(); b += static_cast<size_t>(o.micro_batch_size)) {
     const size_t e = std::min(local.size(), b + static_cast<size_t>(o.micro_batch_size));
     MicroBatch mb = collate(local, b, e, frozen ? vision : std::vector<at::Tensor>(pixel_values.size()), o.pad_id);
+    std::vector<at::Tensor> px;  // the rows' images in row order
+    for (size_t i = b; i < e; ++i) {
+      if (local[i].image >= 0) px.push_back(pixel_values[static_cast<size_t>(local[i].image)]);
+    }
     at::Tensor feats;
     if (frozen && mb.images.defined()) {
       feats = policy.project(mb.images);
-    } else if (!frozen) {
-      std::vector<at::Tensor> px;
-      for (size_t i = b; i < e; ++i) {
-        if (local[i].image >= 0) px.push_back(pixel_values[static_cast<size_t>(local[i].image)]);
-      }
-      if (!px.empty()) feats = policy.image_features(at::cat(px, 0));
+    } else if (!frozen && !px.empty()) {
+      feats = at::cat(policy.image_features(px), 0);
     }
-    auto lp = policy.token_logprobs(mb.ids, mb.attention, feats, mb.target);
+    auto lp = policy.token_logprobs(mb.ids, mb.attention, feats, mb.target, 1.0, false,
+                                    policy.positions(mb.ids, mb.attention, px));
     at::Tensor loss = -lp.logprobs.sum() / denom;
     loss.backward();
     loss_sum += loss.item<double>();

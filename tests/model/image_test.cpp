@@ -14,6 +14,7 @@
 #include "core/check.h"
 #include "model/image_decode.h"
 #include "model/image_processor.h"
+#include "model/qwen2vl_patches.h"
 #include "model/safetensors.h"
 
 namespace seer::model {
@@ -94,6 +95,72 @@ TEST(ImageGolden, ClipAndSiglipMatchTransformers) {
       }
     }
   }
+}
+
+RgbImage pil_decoded(SafetensorsFile& cases, const std::string& file) {
+  auto pil = cases.tensor("image." + stem(file) + ".decoded_u8").contiguous();
+  if (pil.dim() == 2) pil = pil.unsqueeze(-1).expand({-1, -1, 3});
+  pil = pil.narrow(2, 0, 3).contiguous();
+  RgbImage img;
+  img.height = static_cast<int>(pil.size(0));
+  img.width = static_cast<int>(pil.size(1));
+  img.pixels.assign(pil.data_ptr<uint8_t>(), pil.data_ptr<uint8_t>() + pil.numel());
+  return img;
+}
+
+TEST(ImageGolden, Qwen2VlPatchesMatchTransformers) {
+  SafetensorsFile cases(golden_dir() + "/cases.safetensors");
+  const ProcessorConfig cfg = load_processor_config(golden_dir() + "/qwen2vl");
+  ASSERT_TRUE(cfg.dynamic_resolution());
+  for (const std::string file : kImages) {
+    const std::string name = "qwen2vl." + stem(file);
+    if (!cases.contains(name + ".pixel_values")) continue;
+    // Pillow's decoded pixels, so that the JPEG decoder is not what is measured here.
+    const RgbImage img = pil_decoded(cases, file);
+    const auto ref_resized = cases.tensor(name + ".resized_u8");
+    const auto hw = smart_resize(img.height, img.width, cfg.min_pixels, cfg.max_pixels, name);
+    ASSERT_EQ(hw[0], ref_resized.size(0)) << name;
+    ASSERT_EQ(hw[1], ref_resized.size(1)) << name;
+    const auto resized = as_tensor(resize_bicubic(img, hw[1], hw[0]));
+    EXPECT_LE((resized.to(torch::kInt) - ref_resized.to(torch::kInt)).abs().max().item<int>(), 1) << name;
+    const VisionPatches p = preprocess_patches(img, cfg, name);
+    const auto grid = cases.tensor(name + ".image_grid_thw");
+    EXPECT_EQ(p.grid_t, grid[0][0].item<int64_t>()) << name;
+    EXPECT_EQ(p.grid_h, grid[0][1].item<int64_t>()) << name;
+    EXPECT_EQ(p.grid_w, grid[0][2].item<int64_t>()) << name;
+    const auto ref = cases.tensor(name + ".pixel_values").to(torch::kDouble);
+    ASSERT_EQ(ref.size(0), p.patches()) << name;
+    ASSERT_EQ(ref.size(1), p.patch_dim) << name;
+    const auto ours = torch::from_blob(const_cast<float*>(p.values.data()), {p.patches(), p.patch_dim}).to(torch::kDouble);
+    EXPECT_LT((ours - ref).norm().item<double>() / ref.norm().item<double>(), 1e-3) << name;
+  }
+}
+
+TEST(ImageProcessor, Qwen2VlPatchOrderFollowsMergeWindows) {
+  // A 1-channel 56x28 (h x w) ramp, patch 14, merge 2: 4x2 patches in two 2x2 windows (top, bottom).
+  ProcessorConfig c;
+  c.type = "Qwen2VLImageProcessor";
+  PixelValues px;
+  px.channels = 1;
+  px.height = 56;
+  px.width = 28;
+  for (int y = 0; y < 56; ++y) {
+    for (int x = 0; x < 28; ++x) px.values.push_back(static_cast<float>(y * 100 + x));
+  }
+  const VisionPatches p = to_patches(px, c);
+  ASSERT_EQ(p.patches(), 8);
+  ASSERT_EQ(p.patch_dim, 2 * 14 * 14);
+  EXPECT_EQ(p.tokens(2), 2);
+  // Patch k starts at pixel (y0, x0): window 0 holds rows 0-1 of patches, window 1 rows 2-3.
+  const int starts[8][2] = {{0, 0}, {0, 14}, {14, 0}, {14, 14}, {28, 0}, {28, 14}, {42, 0}, {42, 14}};
+  for (int k = 0; k < 8; ++k) {
+    const float* row = p.values.data() + k * p.patch_dim;
+    EXPECT_EQ(row[0], starts[k][0] * 100 + starts[k][1]) << k;
+    EXPECT_EQ(row[14 * 14 + 13 * 14 + 5], (starts[k][0] + 13) * 100 + starts[k][1] + 5) << k;  // frame 2 = frame 1
+  }
+  px.width = 30;
+  px.values.resize(56 * 30);
+  EXPECT_THROW(to_patches(px, c, "odd.png"), Error);
 }
 
 TEST(ImageCases, EveryFieldReportCaseHolds) {

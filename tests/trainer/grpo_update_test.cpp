@@ -23,9 +23,10 @@ const model::VlmConfig& tiny() {
   return c;
 }
 
-std::unique_ptr<model::Vlm> make_model(uint64_t seed, at::ScalarType dtype = at::kFloat) {
+std::unique_ptr<model::Vlm> make_model(uint64_t seed, at::ScalarType dtype = at::kFloat, bool freeze_vision = true) {
   model::LoadOptions o;
   o.dtype = dtype;
+  o.freeze_vision_tower = freeze_vision;
   return model::Vlm::create(tiny(), seed, o);
 }
 
@@ -339,6 +340,55 @@ TEST(GrpoUpdate, EntropyBonusRaisesEntropyWhenGroupsCarryNoSignal) {
   const double without = change(0.0), with = change(0.1);
   EXPECT_LT(std::abs(without), 1e-9);  // zero advantages, no bonus: nothing moves
   EXPECT_GT(with, 1e-4);               // the bonus alone pushes the entropy up
+}
+
+TEST(GrpoUpdate, TrainableTowerRunsOncePerGroupWithTheSameUpdate) {
+  // A group's G sequences share one image: the learner runs a trainable tower once for them. The update
+  // must equal the one where every sequence has its own copy of the image (its own singleton group, the
+  // advantages carried over), which runs the tower once per sequence.
+  auto groups = make_groups(2);
+  assign_advantages(groups, {});
+  std::vector<Group> split;
+  for (const Group& g : groups) {
+    for (size_t k = 0; k < g.completions.size(); ++k) {
+      Group s = g;
+      s.prompt_id = g.prompt_id + "/" + std::to_string(k);
+      s.pixel_values = g.pixel_values.clone();
+      s.completions = {g.completions[k]};
+      split.push_back(std::move(s));
+    }
+  }
+  auto update = [&](std::vector<Group> local) {
+    auto policy = make_model(11, at::kDouble, /*freeze_vision=*/false);
+    AdamWOptions ao;
+    ao.lr = 1e-3;
+    // eps far above every gradient: the first step is lr·g/eps, linear in the gradient, so the comparison
+    // measures the gradients (Adam's sign-like step would turn round-off in near-zero gradients into
+    // full-size differences).
+    ao.eps = 10.0;
+    ao.weight_decay = 0.0;
+    AdamW opt(trainable(*policy), ao);
+    auto comm = make_single_communicator();
+    PolicyUpdateOptions o = options();
+    o.clip.beta = 0.0;
+    o.ppo_epochs = 1;
+    o.mini_batches = 1;
+    o.micro_batch_size = 3;  // micro-batches that cut through groups
+    assign_mini_batches(local, 1);
+    policy_update(*policy, nullptr, opt, *comm, local, o);
+    return snapshot(*policy);
+  };
+  const auto grouped = update(groups), separate = update(split);
+  const auto before = snapshot(*make_model(11, at::kDouble, false));
+  int tower_moved = 0;
+  for (const auto& [name, p] : separate) {
+    const auto step = p - before.at(name);
+    if (step.norm().item<double>() == 0) continue;
+    // k_proj.bias has a true gradient of 0 (softmax ignores a constant key shift): round-off only
+    EXPECT_LT((grouped.at(name) - p).norm().item<double>(), 1e-8 * step.norm().item<double>() + 1e-18) << name;
+    if (name.rfind("vision_tower.", 0) == 0) ++tower_moved;
+  }
+  EXPECT_GT(tower_moved, 0);  // the tower was trained, so the shared pass carried gradients
 }
 
 TEST(GrpoUpdate, EntropyCoefFromConfig) {
