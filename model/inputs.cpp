@@ -8,6 +8,7 @@
 
 #include "core/atomic_file.h"
 #include "core/check.h"
+#include "model/qwen2vl_patches.h"
 
 namespace seer::model {
 namespace {
@@ -73,8 +74,23 @@ ModelInputs ModelInputs::load(const std::string& model_dir, const VlmConfig& con
   spec.eos_token = token_string(tc, "eos_token");
   if (config.has_vision) {
     spec.image_token_id = static_cast<int32_t>(config.image_token_index);
-    spec.image_features = config.image_feature_count();
+    spec.image_features = config.image_feature_count();  // 0 for Qwen2-VL: the count comes with each image
     in.processor_ = load_processor_config(model_dir);
+    const std::string pp = (fs::path(model_dir) / "preprocessor_config.json").string();
+    if (config.dynamic_resolution()) {
+      // The tower's patch shape and the processor's must agree, or every image would be cut wrongly.
+      const auto& v = config.qwen_vision;
+      const ProcessorConfig& p = in.processor_;
+      SEER_CHECK(p.dynamic_resolution(), "{}: {} needs a Qwen2VLImageProcessor, not {}", pp, config.architecture, p.type);
+      SEER_CHECK(p.patch_size == v.patch_size && p.merge_size == v.spatial_merge_size &&
+                     p.temporal_patch_size == v.temporal_patch_size,
+                 "{}: patch_size {}, merge_size {}, temporal_patch_size {} differ from config.json's vision_config "
+                 "({}, {}, {})", pp, p.patch_size, p.merge_size, p.temporal_patch_size, v.patch_size,
+                 v.spatial_merge_size, v.temporal_patch_size);
+    } else {
+      SEER_CHECK(!in.processor_.dynamic_resolution(), "{}: {} takes fixed-size images, not {}", pp, config.architecture,
+                 in.processor_.type);
+    }
   }
 
   for (int64_t id : config.text.eos_token_ids) in.stop_ids_.push_back(id);
@@ -89,15 +105,25 @@ ModelInputs ModelInputs::load(const std::string& model_dir, const VlmConfig& con
   return in;
 }
 
-PromptTokens ModelInputs::prompt(const std::string& question, bool with_image, const std::string& sample) const {
+PromptSpec ModelInputs::spec_for(int64_t image_tokens, bool with_image, const std::string& sample) const {
+  PromptSpec spec = spec_;
+  if (image_tokens >= 0) spec.image_features = image_tokens;
+  SEER_CHECK(!with_image || spec.image_features > 0,
+             "{}: the model's image token count depends on the image; pass image_tokens(pixel_values) (seer bug)",
+             sample);
+  return spec;
+}
+
+PromptTokens ModelInputs::prompt(const std::string& question, bool with_image, const std::string& sample,
+                                 int64_t image_tokens) const {
   // LLaVA-1.5 writes the image on its own line before the question ("<image>\n..."), as the SFT rows do;
   // Qwen2-VL's template puts the vision tokens directly before the text.
   const std::string text = with_image && !is_qwen_family(spec_.family) ? "\n" + question : question;
-  return build_prompt(tokenizer_, spec_, text, with_image, sample);
+  return build_prompt(tokenizer_, spec_for(image_tokens, with_image, sample), text, with_image, sample);
 }
 
 SftExample ModelInputs::sft_example(const std::vector<std::pair<std::string, std::string>>& turns,
-                                    const std::string& sample) const {
+                                    const std::string& sample, int64_t image_tokens) const {
   std::vector<ChatMessage> messages;
   if (!spec_.system_prompt.empty()) messages.push_back({"system", {{ChatPart::kText, spec_.system_prompt}}, {}, {}});
   static const std::string kImage = "<image>";
@@ -114,17 +140,34 @@ SftExample ModelInputs::sft_example(const std::vector<std::pair<std::string, std
     }
     messages.push_back(std::move(m));
   }
-  return build_sft_example(tokenizer_, spec_, messages, sample);
+  bool with_image = false;
+  for (const auto& m : messages) {
+    for (const auto& p : m.parts) with_image |= p.kind == ChatPart::kImage;
+  }
+  return build_sft_example(tokenizer_, spec_for(image_tokens, with_image, sample), messages, sample);
 }
 
 at::Tensor ModelInputs::pixel_values(const std::string& path, ImageGeometry* geometry) const {
   SEER_CHECK(has_vision_, "{}: the model has no vision tower, so rows with images cannot be used", path);
   const RgbImage image = decode_image_file(path, options_.alpha, options_.limits);
-  PixelValues pv = preprocess(image, processor_);
+  PixelValues pv = preprocess(image, processor_, path);
   if (geometry) *geometry = {image.width, image.height, pv.width, pv.height};
+  if (processor_.dynamic_resolution()) {
+    const VisionPatches p = to_patches(pv, processor_, path);
+    at::Tensor t = at::empty({1, p.grid_t, p.grid_h, p.grid_w, p.patch_dim}, at::kFloat);
+    std::copy(p.values.begin(), p.values.end(), t.data_ptr<float>());
+    return t;
+  }
   at::Tensor t = at::empty({1, pv.channels, pv.height, pv.width}, at::kFloat);
   std::copy(pv.values.begin(), pv.values.end(), t.data_ptr<float>());
   return t;
+}
+
+int64_t ModelInputs::image_tokens(const at::Tensor& pixel_values) const {
+  if (!processor_.dynamic_resolution()) return spec_.image_features;
+  SEER_CHECK(pixel_values.dim() == 5, "image_tokens: expected a (1, t, h, w, patch_dim) patch grid");
+  const int64_t m = processor_.merge_size;
+  return pixel_values.size(1) * pixel_values.size(2) * pixel_values.size(3) / (m * m);
 }
 
 }  // namespace seer::model

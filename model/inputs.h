@@ -55,15 +55,23 @@ class ModelInputs {
   const std::vector<int64_t>& stop_ids() const { return stop_ids_; }
   int64_t pad_id() const { return pad_id_; }
 
-  /// The question of an RL row as a prompt (with one image when `image_path` is not empty). Throws
-  /// seer::Error naming `sample` (over-long prompt, stray image tokens).
-  PromptTokens prompt(const std::string& question, bool with_image, const std::string& sample) const;
+  /// The question of an RL row as a prompt (with one image when `with_image`), the image placeholder expanded
+  /// to `image_tokens` (image_tokens() of the row's pixel values; a model whose count is fixed may pass -1).
+  /// Throws seer::Error naming `sample` (over-long prompt, stray image tokens, a dynamic-resolution model
+  /// without the count).
+  PromptTokens prompt(const std::string& question, bool with_image, const std::string& sample,
+                      int64_t image_tokens = -1) const;
   /// An SFT conversation (roles user/assistant; "<image>" in a user turn marks the image) as an example
-  /// with assistant-only targets. Throws seer::Error naming `sample`.
-  SftExample sft_example(const std::vector<std::pair<std::string, std::string>>& turns, const std::string& sample) const;
-  /// Decoded and preprocessed image: (1, 3, H, W) float32 on the CPU; its frames go to `geometry` when
-  /// given. Throws seer::Error naming `path`.
+  /// with assistant-only targets; `image_tokens` as for prompt(). Throws seer::Error naming `sample`.
+  SftExample sft_example(const std::vector<std::pair<std::string, std::string>>& turns, const std::string& sample,
+                         int64_t image_tokens = -1) const;
+  /// Decoded and preprocessed image, float32 on the CPU: (1, 3, H, W) pixels, or for Qwen2-VL the processor's
+  /// patch rows as a (1, t, h, w, patch_dim) grid (vlm.h); its frames go to `geometry` when given. Throws
+  /// seer::Error naming `path`.
   at::Tensor pixel_values(const std::string& path, ImageGeometry* geometry = nullptr) const;
+  /// Image placeholder tokens for one preprocessed image (pixel_values()): fixed for LLaVA, t·h·w / merge² for
+  /// Qwen2-VL.
+  int64_t image_tokens(const at::Tensor& pixel_values) const;
 
  private:
   ModelInputs(Tokenizer tokenizer) : tokenizer_(std::move(tokenizer)) {}
@@ -71,6 +79,8 @@ class ModelInputs {
   PromptSpec spec_;
   ProcessorConfig processor_;
   bool has_vision_ = false;
+  /// The spec with `image_tokens` placeholders per image (-1 = the spec's own count, fixed-size models only).
+  PromptSpec spec_for(int64_t image_tokens, bool with_image, const std::string& sample) const;
   InputOptions options_;
   std::vector<int64_t> stop_ids_;
   int64_t pad_id_ = 0;

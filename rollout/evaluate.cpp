@@ -60,11 +60,12 @@ EvalReport evaluate(model::Vlm& model, const model::ModelInputs& inputs, const s
       const dataset::Row& row = rows[i];
       try {
         SEER_CHECK(!row.is_conversation(), "{}: a conversation row; evaluation needs problem/solution rows", row.id);
-        const auto p = inputs.prompt(row.question, !row.image.empty(), row.id);
         model::Prompt prompt;
-        prompt.ids = at::tensor(std::vector<int64_t>(p.ids.begin(), p.ids.end()), at::kLong);
         model::ImageGeometry geometry;
         if (!row.image.empty()) prompt.pixel_values = inputs.pixel_values(row.image, &geometry);
+        const auto p = inputs.prompt(row.question, !row.image.empty(), row.id,
+                                     row.image.empty() ? -1 : inputs.image_tokens(prompt.pixel_values));
+        prompt.ids = at::tensor(std::vector<int64_t>(p.ids.begin(), p.ids.end()), at::kLong);
         prompts.push_back(std::move(prompt));
         used.push_back(&row);
         frames.push_back(geometry);

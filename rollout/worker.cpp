@@ -180,10 +180,12 @@ WorkerSummary run_rollout_worker(const ExperimentConfig& c, const WorkerOptions&
       futures.push_back(pool.submit([&inputs, p] {
         Prepared out;
         try {
-          const auto tokens = inputs.prompt(p.question, !p.image.empty(), p.row_id);
+          // Pixels first: a Qwen2-VL prompt holds as many image tokens as its image has merged patches.
+          if (!p.image.empty()) out.prompt.pixel_values = inputs.pixel_values(p.image, &out.image);
+          const auto tokens = inputs.prompt(p.question, !p.image.empty(), p.row_id,
+                                            p.image.empty() ? -1 : inputs.image_tokens(out.prompt.pixel_values));
           out.ids = tokens.ids;
           out.prompt.ids = at::tensor(std::vector<int64_t>(tokens.ids.begin(), tokens.ids.end()), at::kLong);
-          if (!p.image.empty()) out.prompt.pixel_values = inputs.pixel_values(p.image, &out.image);
         } catch (const std::exception& e) {
           out.error = e.what();
         }

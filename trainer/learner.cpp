@@ -105,8 +105,13 @@ LearnerCore load_learner_core(const ExperimentConfig& c, Communicator& comm) {
   ao.beta2 = c.trainer.adam_beta2;
   ao.eps = c.trainer.adam_eps;
   ao.weight_decay = c.trainer.weight_decay;
-  if (c.trainer.projector_lr > 0) ao.lr_scale_by_prefix["multi_modal_projector."] = c.trainer.projector_lr / c.trainer.lr;
-  if (c.trainer.vision_tower_lr > 0) ao.lr_scale_by_prefix["vision_tower."] = c.trainer.vision_tower_lr / c.trainer.lr;
+  const model::VlmConfig& policy_config = core.policy->config();
+  for (const auto& prefix : policy_config.projector_prefixes()) {
+    if (c.trainer.projector_lr > 0) ao.lr_scale_by_prefix[prefix] = c.trainer.projector_lr / c.trainer.lr;
+  }
+  for (const auto& prefix : policy_config.vision_tower_prefixes()) {
+    if (c.trainer.vision_tower_lr > 0) ao.lr_scale_by_prefix[prefix] = c.trainer.vision_tower_lr / c.trainer.lr;
+  }
   core.optimizer = std::make_unique<AdamW>(core.trainable, ao);
   core.state.seed = static_cast<uint64_t>(c.seed);
   if (!core.resume_dir.empty()) {
@@ -211,22 +216,25 @@ LearnerResult run_learner(const ExperimentConfig& c, const std::string& config_y
         continue;
       }
       try {
+        at::Tensor px;
+        if (!row.image.empty()) px = inputs.pixel_values(row.image);
         auto it = cache.sequences.find(r);
         if (it == cache.sequences.end()) {
           SEER_CHECK(row.is_conversation(), "{}:{}: not a conversation row; SFT trains on {{\"conversations\": ...}} rows",
                      c.data.train, row.line);
           std::vector<std::pair<std::string, std::string>> turns;
           for (const auto& t : row.conversation) turns.emplace_back(t.role, t.content);
-          const auto ex = inputs.sft_example(turns, fmt::format("{}:{}", c.data.train, row.line));
+          const auto ex = inputs.sft_example(turns, fmt::format("{}:{}", c.data.train, row.line),
+                                             px.defined() ? inputs.image_tokens(px) : -1);
           Sequence s;
           s.ids = ex.ids;
           s.target = ex.target;
           it = cache.sequences.emplace(r, std::move(s)).first;
         }
         Sequence s = it->second;
-        if (!row.image.empty()) {
+        if (px.defined()) {
           s.image = static_cast<int64_t>(pixels.size());
-          pixels.push_back(inputs.pixel_values(row.image));
+          pixels.push_back(px);
         }
         local.push_back(std::move(s));
       } catch (const Error& e) {
