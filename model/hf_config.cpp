@@ -41,9 +41,10 @@ std::vector<int64_t> id_list(const nlohmann::json& v) {
 TextConfig parse_text_config(const nlohmann::json& j, const std::string& where) {
   TextConfig t;
   t.model_type = required<std::string>(j, "model_type", where);
-  const bool multimodal_rope = t.model_type == "qwen2_vl";  // the text half of a Qwen2-VL config
+  const bool multimodal_rope = t.model_type == "qwen2_vl" || t.model_type == "qwen2_5_vl";  // Qwen2(.5)-VL text
   SEER_CHECK(t.model_type == "llama" || t.model_type == "qwen2" || multimodal_rope,
-             "{}: text model_type '{}' is not supported (seer supports llama, qwen2 and qwen2_vl)", where, t.model_type);
+             "{}: text model_type '{}' is not supported (seer supports llama, qwen2, qwen2_vl and qwen2_5_vl)", where,
+             t.model_type);
   t.vocab_size = required<int64_t>(j, "vocab_size", where);
   t.hidden_size = required<int64_t>(j, "hidden_size", where);
   t.intermediate_size = required<int64_t>(j, "intermediate_size", where);
@@ -168,13 +169,17 @@ VlmConfig parse_hf_config(const nlohmann::json& j, const std::string& where) {
                "{}: image_token_index {} must be a token id below vocab_size {}", where, c.image_token_index,
                c.text.vocab_size);
     if (c.text.pad_token_id < 0) c.text.pad_token_id = optional<int64_t>(j, "pad_token_id", -1, where);
-  } else if (model_type == "qwen2_vl" || (!archs.empty() && archs[0] == "Qwen2VLForConditionalGeneration")) {
-    // modeling_qwen2_vl.py v4.45: the text keys at the top level, the vision tower in vision_config.
-    c.architecture = "Qwen2VLForConditionalGeneration";
+  } else if (model_type == "qwen2_vl" || model_type == "qwen2_5_vl" ||
+             (!archs.empty() && (archs[0] == "Qwen2VLForConditionalGeneration" ||
+                                 archs[0] == "Qwen2_5_VLForConditionalGeneration"))) {
+    // modeling_qwen2_vl.py v4.45 / modeling_qwen2_5_vl.py v4.49: the text keys at the top level, the vision
+    // tower in vision_config.
+    const bool v25 = model_type == "qwen2_5_vl" || (!archs.empty() && archs[0] == "Qwen2_5_VLForConditionalGeneration");
+    c.architecture = v25 ? "Qwen2_5_VLForConditionalGeneration" : "Qwen2VLForConditionalGeneration";
     c.has_vision = true;
-    SEER_CHECK(j.contains("vision_config"), "{}: qwen2_vl needs vision_config", where);
+    SEER_CHECK(j.contains("vision_config"), "{}: {} needs vision_config", where, model_type);
     c.text = parse_text_config(j, where);
-    c.qwen_vision = parse_qwen2_vision_config(j["vision_config"], where + " vision_config");
+    c.qwen_vision = parse_qwen2_vision_config(j["vision_config"], where + " vision_config", v25);
     SEER_CHECK(c.qwen_vision.out_dim == c.text.hidden_size,
                "{}: vision_config.hidden_size {} (the merger's output) must equal the text hidden_size {}", where,
                c.qwen_vision.out_dim, c.text.hidden_size);
@@ -191,7 +196,7 @@ VlmConfig parse_hf_config(const nlohmann::json& j, const std::string& where) {
     c.text = parse_text_config(j, where);
   } else {
     SEER_FAIL("{}: architecture {} (model_type '{}') is not supported: seer loads LlavaForConditionalGeneration, "
-              "Qwen2VLForConditionalGeneration, LlamaForCausalLM and Qwen2ForCausalLM",
+              "Qwen2VLForConditionalGeneration, Qwen2_5_VLForConditionalGeneration, LlamaForCausalLM and Qwen2ForCausalLM",
               where, archs.empty() ? "?" : archs[0], model_type);
   }
   return c;

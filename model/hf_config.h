@@ -40,10 +40,10 @@ struct TextConfig {
 
 struct VlmConfig {
   std::string architecture;        ///< "LlavaForConditionalGeneration" | "Qwen2VLForConditionalGeneration" |
-                                   ///< "LlamaForCausalLM" | "Qwen2ForCausalLM"
+                                   ///< "Qwen2_5_VLForConditionalGeneration" | "LlamaForCausalLM" | "Qwen2ForCausalLM"
   bool has_vision = false;
   VisionConfig vision;             ///< LLaVA's CLIP/SigLIP tower
-  Qwen2VisionConfig qwen_vision;   ///< Qwen2-VL's tower and merger
+  Qwen2VisionConfig qwen_vision;   ///< Qwen2-VL's / Qwen2.5-VL's tower and merger
   int64_t vision_start_token_id = -1, vision_end_token_id = -1;  ///< Qwen2-VL <|vision_start|>, <|vision_end|>
   TextConfig text;
   std::string projector_hidden_act = "gelu";
@@ -53,7 +53,9 @@ struct VlmConfig {
   nlohmann::json raw;              ///< the file as read, written back by save_pretrained
 
   /// Qwen2-VL: images of any size, as patch grids; the image token count depends on the image.
-  bool dynamic_resolution() const { return architecture == "Qwen2VLForConditionalGeneration"; }
+  bool dynamic_resolution() const {
+    return architecture == "Qwen2VLForConditionalGeneration" || architecture == "Qwen2_5_VLForConditionalGeneration";
+  }
   /// Image features per image: patches (+1 for CLS with strategy "full" on CLIP). Fixed-size towers only
   /// (0 for Qwen2-VL, whose count depends on the image).
   int64_t image_feature_count() const;

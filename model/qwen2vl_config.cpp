@@ -7,14 +7,25 @@
 
 namespace seer::model {
 
-Qwen2VisionConfig parse_qwen2_vision_config(const nlohmann::json& j, const std::string& where) {
+Qwen2VisionConfig parse_qwen2_vision_config(const nlohmann::json& j, const std::string& where, bool v25) {
   SEER_CHECK(j.is_object(), "{}: vision_config must be an object", where);
   Qwen2VisionConfig c;
   c.depth = json_get_or<int64_t>(j, "depth", c.depth, where);
-  c.embed_dim = json_get_or<int64_t>(j, "embed_dim", c.embed_dim, where);
+  if (v25) {
+    // Qwen2.5-VL names the block width hidden_size and the merger output out_hidden_size.
+    c.embed_dim = json_get_or<int64_t>(j, "hidden_size", 3584, where);
+    c.mlp_hidden = json_get_or<int64_t>(j, "intermediate_size", 3420, where);
+    c.out_dim = json_get_or<int64_t>(j, "out_hidden_size", 3584, where);
+    c.hidden_act = "silu";
+    c.rms_norm = c.gated_mlp = true;
+    c.window_size = json_get_or<int64_t>(j, "window_size", 112, where);
+    c.fullatt_block_indexes = json_get_or<std::vector<int64_t>>(j, "fullatt_block_indexes", {7, 15, 23, 31}, where);
+  } else {
+    c.embed_dim = json_get_or<int64_t>(j, "embed_dim", c.embed_dim, where);
+    c.mlp_hidden = static_cast<int64_t>(static_cast<double>(c.embed_dim) * json_get_or<double>(j, "mlp_ratio", 4.0, where));
+    c.out_dim = json_get_or<int64_t>(j, "hidden_size", c.out_dim, where);
+  }
   c.num_heads = json_get_or<int64_t>(j, "num_heads", c.num_heads, where);
-  c.mlp_hidden = static_cast<int64_t>(static_cast<double>(c.embed_dim) * json_get_or<double>(j, "mlp_ratio", 4.0, where));
-  c.out_dim = json_get_or<int64_t>(j, "hidden_size", c.out_dim, where);
   c.in_channels = json_get_or<int64_t>(j, "in_channels", json_get_or<int64_t>(j, "in_chans", c.in_channels, where), where);
   c.patch_size = json_get_or<int64_t>(j, "patch_size", c.patch_size, where);
   c.spatial_merge_size = json_get_or<int64_t>(j, "spatial_merge_size", c.spatial_merge_size, where);
@@ -27,6 +38,12 @@ Qwen2VisionConfig parse_qwen2_vision_config(const nlohmann::json& j, const std::
              c.num_heads);
   SEER_CHECK(c.head_dim() % 4 == 0, "{}: head dim {} must be a multiple of 4 (2-D rotary: h and w halves)", where,
              c.head_dim());
+  SEER_CHECK(c.window_size == 0 || c.window_size % (c.patch_size * c.spatial_merge_size) == 0,
+             "{}: window_size {} is not a whole number of {}-pixel merge windows", where, c.window_size,
+             c.patch_size * c.spatial_merge_size);
+  for (int64_t b : c.fullatt_block_indexes) {
+    SEER_CHECK(b >= 0 && b < c.depth, "{}: fullatt_block_indexes holds {}, outside the {} blocks", where, b, c.depth);
+  }
   return c;
 }
 

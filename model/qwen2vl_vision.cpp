@@ -1,5 +1,6 @@
 #include "model/qwen2vl_vision.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/ranges.h>
@@ -59,27 +60,66 @@ torch::Tensor frame_block_mask(const std::vector<GridThw>& grids, const torch::T
 
 Qwen2VisionBlockImpl::Qwen2VisionBlockImpl(const Qwen2VisionConfig& c) : c_(c) {
   const int64_t E = c.embed_dim;
-  auto ln = [&] { return torch::nn::LayerNorm(torch::nn::LayerNormOptions({E}).eps(c.layer_norm_eps)); };
-  norm1 = register_module("norm1", ln());
-  norm2 = register_module("norm2", ln());
+  if (c.rms_norm) {
+    rms1 = register_module("norm1", RmsNorm(E, c.layer_norm_eps));
+    rms2 = register_module("norm2", RmsNorm(E, c.layer_norm_eps));
+  } else {
+    auto ln = [&] { return torch::nn::LayerNorm(torch::nn::LayerNormOptions({E}).eps(c.layer_norm_eps)); };
+    norm1 = register_module("norm1", ln());
+    norm2 = register_module("norm2", ln());
+  }
   auto attn = register_module("attn", std::make_shared<torch::nn::Module>());
   qkv = attn->register_module("qkv", Linear(E, 3 * E));
   proj = attn->register_module("proj", Linear(E, E));
   auto mlp = register_module("mlp", std::make_shared<torch::nn::Module>());
-  fc1 = mlp->register_module("fc1", Linear(E, c.mlp_hidden));
-  fc2 = mlp->register_module("fc2", Linear(c.mlp_hidden, E));
+  if (c.gated_mlp) {
+    gate_proj = mlp->register_module("gate_proj", Linear(E, c.mlp_hidden));
+    up_proj = mlp->register_module("up_proj", Linear(E, c.mlp_hidden));
+    down_proj = mlp->register_module("down_proj", Linear(c.mlp_hidden, E));
+  } else {
+    fc1 = mlp->register_module("fc1", Linear(E, c.mlp_hidden));
+    fc2 = mlp->register_module("fc2", Linear(c.mlp_hidden, E));
+  }
 }
 
 torch::Tensor Qwen2VisionBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& angles,
                                             const torch::Tensor& allowed) {
   const int64_t S = x.size(0), H = c_.num_heads, d = c_.head_dim();
-  auto parts = qkv(norm1(x)).view({S, 3, H, d}).unbind(1);  // q, k, v: (S, H, d)
+  auto n1 = [&](const torch::Tensor& t) { return c_.rms_norm ? rms1(t) : norm1(t); };
+  auto n2 = [&](const torch::Tensor& t) { return c_.rms_norm ? rms2(t) : norm2(t); };
+  auto parts = qkv(n1(x)).view({S, 3, H, d}).unbind(1);  // q, k, v: (S, H, d)
   auto q = rotate(parts[0], angles).transpose(0, 1).unsqueeze(0);  // (1, H, S, d)
   auto k = rotate(parts[1], angles).transpose(0, 1).unsqueeze(0);
   auto v = parts[2].transpose(0, 1).unsqueeze(0);
   auto a = attention(q, k, v, allowed.unsqueeze(0), 1.0 / std::sqrt(static_cast<double>(d)));  // (1, H, S, d)
   auto h = x + proj(a.squeeze(0).transpose(0, 1).reshape({S, H * d}));
-  return h + fc2(activation(c_.hidden_act, fc1(norm2(h))));
+  auto m = n2(h);
+  if (c_.gated_mlp) return h + down_proj(activation(c_.hidden_act, gate_proj(m)) * up_proj(m));
+  return h + fc2(activation(c_.hidden_act, fc1(m)));
+}
+
+WindowOrder window_order(const std::vector<GridThw>& grids, int64_t merge_size, int64_t window_units) {
+  WindowOrder out;
+  int64_t first_unit = 0, first_window = 0;
+  for (const auto& [t, h, w] : grids) {
+    const int64_t uh = h / merge_size, uw = w / merge_size;
+    const int64_t wh = (uh + window_units - 1) / window_units, ww = (uw + window_units - 1) / window_units;
+    for (int64_t f = 0; f < t; ++f) {
+      for (int64_t a = 0; a < wh; ++a) {
+        for (int64_t b = 0; b < ww; ++b) {
+          for (int64_t r = a * window_units; r < std::min(uh, (a + 1) * window_units); ++r) {
+            for (int64_t c = b * window_units; c < std::min(uw, (b + 1) * window_units); ++c) {
+              out.unit_order.push_back(first_unit + (f * uh + r) * uw + c);
+              out.window.push_back(first_window + (f * wh + a) * ww + b);
+            }
+          }
+        }
+      }
+    }
+    first_unit += t * uh * uw;
+    first_window += t * wh * ww;
+  }
+  return out;
 }
 
 Qwen2VisionTowerImpl::Qwen2VisionTowerImpl(const Qwen2VisionConfig& c) : c_(c) {
@@ -103,12 +143,33 @@ torch::Tensor Qwen2VisionTowerImpl::forward(const torch::Tensor& patches, const 
   auto x = linear(patches.to(patch_weight.scalar_type()), patch_weight.reshape({c_.embed_dim, -1}), at::Tensor());  // (S, E)
   if (states != nullptr) states->push_back(x);
   auto angles = vision_rotary_angles(grids, c_.head_dim(), c_.spatial_merge_size, c_.rope_theta).to(x.device());
-  auto allowed = frame_block_mask(grids, x.options());
-  for (size_t i = 0; i < blocks->size(); ++i) {
-    x = blocks[i]->as<Qwen2VisionBlockImpl>()->forward(x, angles, allowed);
-    if (states != nullptr) states->push_back(x);
+  auto full = frame_block_mask(grids, x.options());
+  if (c_.window_size <= 0) {
+    for (size_t i = 0; i < blocks->size(); ++i) {
+      x = blocks[i]->as<Qwen2VisionBlockImpl>()->forward(x, angles, full);
+      if (states != nullptr) states->push_back(x);
+    }
+    return x;
   }
-  return x;
+  // Windowed blocks: merge units regrouped window by window; the frame mask follows the same order.
+  const int64_t U = c_.spatial_merge_size * c_.spatial_merge_size;
+  const WindowOrder order = window_order(grids, c_.spatial_merge_size, c_.window_size / c_.spatial_merge_size / c_.patch_size);
+  auto i64 = torch::TensorOptions().dtype(torch::kInt64);
+  auto units = torch::tensor(order.unit_order, i64).to(x.device());
+  auto patch_order = (units.unsqueeze(1) * U + torch::arange(U, i64).to(x.device())).flatten();  // (S)
+  auto back = torch::argsort(patch_order);
+  auto window = torch::tensor(order.window, i64).repeat_interleave(U).to(x.device());
+  auto windowed = window.unsqueeze(0) == window.unsqueeze(1);
+  auto full_w = full.index_select(0, patch_order).index_select(1, patch_order);
+  x = x.index_select(0, patch_order);
+  angles = angles.index_select(0, patch_order);
+  const auto& fa = c_.fullatt_block_indexes;
+  for (size_t i = 0; i < blocks->size(); ++i) {
+    const bool is_full = std::find(fa.begin(), fa.end(), static_cast<int64_t>(i)) != fa.end();
+    x = blocks[i]->as<Qwen2VisionBlockImpl>()->forward(x, angles, is_full ? full_w : windowed);
+    if (states != nullptr) states->push_back(x.index_select(0, back));
+  }
+  return x.index_select(0, back);
 }
 
 }  // namespace seer::model

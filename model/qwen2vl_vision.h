@@ -3,6 +3,10 @@
 // column angles per patch), pre-LayerNorm blocks with fused qkv whose attention stays inside each frame of
 // each image (cu_seqlens). Images of any size go in together as one sequence of patches. Tensor names follow
 // Hugging Face under "visual.". Internal to model/. Legend: S patches of all images, E embed_dim, d head dim.
+// Qwen2.5-VL's tower (modeling_qwen2_5_vl.py v4.49) is the same with RMSNorm, a gated biased MLP and, in all
+// blocks but fullatt_block_indexes, attention only within windows of window_size pixels (the patches are
+// regrouped window by window for the blocks and put back in patch order at the end, so the merger and
+// everything after see the same order as Qwen2-VL).
 #pragma once
 
 #include <array>
@@ -24,6 +28,14 @@ torch::Tensor vision_rotary_angles(const std::vector<GridThw>& grids, int64_t he
 /// The (S, S) bool mask of attention limited to each frame of each image (the cu_seqlens blocks).
 torch::Tensor frame_block_mask(const std::vector<GridThw>& grids, const torch::TensorOptions& options);
 
+/// Qwen2.5-VL get_window_index: the order of the merge units (groups of merge² patches) window by window
+/// (frame, window row, window column, row, column; windows of `window_units`² units) and each unit's window.
+struct WindowOrder {
+  std::vector<int64_t> unit_order;  ///< position p of the windowed sequence holds merge unit unit_order[p]
+  std::vector<int64_t> window;      ///< window id of position p
+};
+WindowOrder window_order(const std::vector<GridThw>& grids, int64_t merge_size, int64_t window_units);
+
 class Qwen2VisionBlockImpl : public torch::nn::Module {
  public:
   explicit Qwen2VisionBlockImpl(const Qwen2VisionConfig& c);
@@ -32,8 +44,11 @@ class Qwen2VisionBlockImpl : public torch::nn::Module {
 
  private:
   Qwen2VisionConfig c_;
-  torch::nn::LayerNorm norm1{nullptr}, norm2{nullptr};
-  Linear qkv{nullptr}, proj{nullptr}, fc1{nullptr}, fc2{nullptr};
+  torch::nn::LayerNorm norm1{nullptr}, norm2{nullptr};  // Qwen2-VL
+  RmsNorm rms1{nullptr}, rms2{nullptr};                 // Qwen2.5-VL (same HF names norm1, norm2)
+  Linear qkv{nullptr}, proj{nullptr};
+  Linear fc1{nullptr}, fc2{nullptr};                         // Qwen2-VL MLP
+  Linear gate_proj{nullptr}, up_proj{nullptr}, down_proj{nullptr};  // Qwen2.5-VL gated MLP
 };
 TORCH_MODULE(Qwen2VisionBlock);
 

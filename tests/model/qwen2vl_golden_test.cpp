@@ -1,9 +1,11 @@
-// Qwen2-VL's parts against Hugging Face transformers (../shared/golden/qwen2-vl, or $SEER_GOLDEN_DIR): the
+// Qwen2-VL's and Qwen2.5-VL's parts against Hugging Face transformers (../shared/golden/qwen2-vl or
+// $SEER_GOLDEN_DIR, and the repository's tests/golden/qwen2_5-vl made by scripts/golden/qwen2_5_vl_reference.py): the
 // image processor's patches, the 2-D vision rotary angles, every vision block, the PatchMerger, the M-RoPE
 // position ids and deltas (exact), the decoder with multimodal rotary embeddings (every layer, logits), and
 // greedy decoding with a KV cache whose steps use cache position + rope delta (exact ids). Relative L2
-// errors in double, < 1e-4 as for the LLaVA goldens. Every model folder under the golden dir whose
-// config.json says qwen2_vl is checked.
+// errors in double, < 1e-4 as for the LLaVA goldens. Every model folder under either golden dir whose
+// config.json says qwen2_vl or qwen2_5_vl is checked.
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -44,17 +46,28 @@ nlohmann::json read_json(const std::string& path) {
   return nlohmann::json::parse(ss.str());
 }
 
-/// Folders under the golden dir holding a qwen2_vl model.
+bool is_qwen25(const nlohmann::json& cfg) { return cfg.value("model_type", "") == "qwen2_5_vl"; }
+
+/// Folders under the golden dirs holding a qwen2_vl or qwen2_5_vl model (full paths).
 std::vector<std::string> qwen2vl_folders() {
   std::vector<std::string> out;
-  if (!std::filesystem::is_directory(golden_root())) return out;
-  for (const auto& e : std::filesystem::directory_iterator(golden_root())) {
-    const auto cfg = e.path() / "config.json";
-    if (!std::filesystem::exists(cfg)) continue;
-    if (read_json(cfg.string()).value("model_type", "") == "qwen2_vl") out.push_back(e.path().filename().string());
+  for (const std::string root : {golden_root(), std::string(SEER_REPO_GOLDEN_DIR)}) {
+    if (!std::filesystem::is_directory(root)) continue;
+    for (const auto& e : std::filesystem::directory_iterator(root)) {
+      const auto cfg = e.path() / "config.json";
+      if (!std::filesystem::exists(cfg)) continue;
+      const std::string type = read_json(cfg.string()).value("model_type", "");
+      if (type == "qwen2_vl" || type == "qwen2_5_vl") out.push_back(e.path().string());
+    }
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+std::string folder_name(const ::testing::TestParamInfo<std::string>& info) {
+  std::string n = std::filesystem::path(info.param).filename().string();
+  for (char& ch : n) ch = std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
+  return n + "_" + std::to_string(info.index);  // the same folder name may sit under both roots
 }
 
 double rel_error(const torch::Tensor& out, const torch::Tensor& ref) {
@@ -81,10 +94,10 @@ void load(torch::nn::Module& m, const SafetensorsFile& w, const std::string& pre
 class Qwen2VlGolden : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    dir_ = golden_root() + "/" + GetParam();
+    dir_ = GetParam();
     const auto cfg = read_json(dir_ + "/config.json");
     text_ = parse_text_config(cfg, dir_ + "/config.json");
-    vision_ = parse_qwen2_vision_config(cfg["vision_config"], dir_ + "/config.json vision_config");
+    vision_ = parse_qwen2_vision_config(cfg["vision_config"], dir_ + "/config.json vision_config", is_qwen25(cfg));
     image_token_ = cfg.at("image_token_id").get<int64_t>();
     weights_ = std::make_unique<SafetensorsFile>(dir_ + "/model.safetensors");
     cases_ = std::make_unique<SafetensorsFile>(dir_ + "/cases.safetensors");
@@ -213,7 +226,7 @@ torch::Tensor as_grid(const torch::Tensor& rows, const GridThw& g) { return rows
 TEST_P(Qwen2VlGolden, PolicyLoadsAndMatchesThroughTheVlmApi) {
   torch::NoGradGuard no_grad;
   auto vlm = Vlm::load(dir_);
-  EXPECT_EQ(vlm->config().architecture, "Qwen2VLForConditionalGeneration");
+  EXPECT_TRUE(vlm->config().dynamic_resolution()) << vlm->config().architecture;
   const auto image = as_grid(ref("input.pixel_values"), grid_);
   EXPECT_EQ(vlm->image_tokens(image[0]), grid_[0] * grid_[1] * grid_[2] / 4);
   const VisionTrace trace = vlm->trace_vision(image, /*all_layers=*/true);
@@ -280,11 +293,14 @@ TEST_P(Qwen2VlGolden, LeftPaddedBatchEqualsEachPromptAlone) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Folders, Qwen2VlGolden, ::testing::ValuesIn(qwen2vl_folders()));
+INSTANTIATE_TEST_SUITE_P(Folders, Qwen2VlGolden, ::testing::ValuesIn(qwen2vl_folders()), folder_name);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(Qwen2VlGolden);
 
-TEST(Qwen2VlGoldenFolder, AtLeastOneModelIsChecked) {
-  EXPECT_FALSE(qwen2vl_folders().empty()) << "no qwen2_vl model under " << golden_root();
+TEST(Qwen2VlGoldenFolder, BothFamiliesAreChecked) {
+  int qwen2 = 0, qwen25 = 0;
+  for (const auto& dir : qwen2vl_folders()) (is_qwen25(read_json(dir + "/config.json")) ? qwen25 : qwen2)++;
+  EXPECT_GT(qwen2, 0) << "no qwen2_vl model under " << golden_root();
+  EXPECT_GT(qwen25, 0) << "no qwen2_5_vl model under " << SEER_REPO_GOLDEN_DIR;
 }
 
 }  // namespace
