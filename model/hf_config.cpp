@@ -178,7 +178,14 @@ VlmConfig parse_hf_config(const nlohmann::json& j, const std::string& where) {
     c.architecture = v25 ? "Qwen2_5_VLForConditionalGeneration" : "Qwen2VLForConditionalGeneration";
     c.has_vision = true;
     SEER_CHECK(j.contains("vision_config"), "{}: {} needs vision_config", where, model_type);
-    c.text = parse_text_config(j, where);
+    // transformers >= 4.52 may write the decoder keys into text_config instead of the top level.
+    if (!j.contains("num_hidden_layers") && j.contains("text_config") && j["text_config"].is_object()) {
+      nlohmann::json text = j["text_config"];
+      text["model_type"] = v25 ? "qwen2_5_vl" : "qwen2_vl";  // there: "qwen2_5_vl_text" and the like
+      c.text = parse_text_config(text, where + " text_config");
+    } else {
+      c.text = parse_text_config(j, where);
+    }
     c.qwen_vision = parse_qwen2_vision_config(j["vision_config"], where + " vision_config", v25);
     SEER_CHECK(c.qwen_vision.out_dim == c.text.hidden_size,
                "{}: vision_config.hidden_size {} (the merger's output) must equal the text hidden_size {}", where,

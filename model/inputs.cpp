@@ -163,6 +163,25 @@ at::Tensor ModelInputs::pixel_values(const std::string& path, ImageGeometry* geo
   return t;
 }
 
+std::string ModelInputs::image_inputs() const {
+  if (!has_vision_) return "";
+  const ProcessorConfig& p = processor_;
+  std::string out = fmt::format("{} resize={} rescale={} normalize={} mean={:.8g},{:.8g},{:.8g} std={:.8g},{:.8g},{:.8g}",
+                                p.type, p.do_resize, p.do_rescale ? p.rescale_factor : 0.0, p.do_normalize, p.mean[0],
+                                p.mean[1], p.mean[2], p.std[0], p.std[1], p.std[2]);
+  if (p.dynamic_resolution()) {
+    out += fmt::format(" min_pixels={} max_pixels={} patch={} merge={} temporal={}", p.min_pixels, p.max_pixels,
+                       p.patch_size, p.merge_size, p.temporal_patch_size);
+  } else {
+    out += fmt::format(" shortest_edge={} size={}x{} crop={}x{} tokens={}", p.shortest_edge, p.resize_height,
+                       p.resize_width, p.do_center_crop ? p.crop_height : 0, p.do_center_crop ? p.crop_width : 0,
+                       spec_.image_features);
+  }
+  out += fmt::format(" alpha={} max_decoded_pixels={}", options_.alpha == AlphaMode::kDrop ? "drop" : "white",
+                     options_.limits.max_pixels);
+  return out;
+}
+
 int64_t ModelInputs::image_tokens(const at::Tensor& pixel_values) const {
   if (!processor_.dynamic_resolution()) return spec_.image_features;
   SEER_CHECK(pixel_values.dim() == 5, "image_tokens: expected a (1, t, h, w, patch_dim) patch grid");

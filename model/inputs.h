@@ -72,6 +72,9 @@ class ModelInputs {
   /// Image placeholder tokens for one preprocessed image (pixel_values()): fixed for LLaVA, t·h·w / merge² for
   /// Qwen2-VL.
   int64_t image_tokens(const at::Tensor& pixel_values) const;
+  /// One line saying how an image becomes model inputs (processor type, sizes, mean/std, image tokens, alpha
+  /// and decode limits); equal lines give equal pixels and token counts. "" for a text-only model.
+  std::string image_inputs() const;
 
  private:
   ModelInputs(Tokenizer tokenizer) : tokenizer_(std::move(tokenizer)) {}

@@ -60,6 +60,7 @@ PromptLease CoordinatorClient::get_prompts(const std::string& worker_id, int64_t
   req.set_worker_id(worker_id);
   req.set_max_prompts(static_cast<uint32_t>(max_prompts));
   req.set_weight_version(weight_version);
+  req.set_image_inputs(impl_->options.image_inputs);
   v1::GetPromptsResponse resp;
   const grpc::Status st = impl_->stub->GetPrompts(&ctx, req, &resp);
   if (!st.ok()) fail(impl_->options.address, "GetPrompts", st);

@@ -20,6 +20,7 @@ namespace seer::rollout {
 struct CoordinatorClientOptions {
   std::string address;                ///< host:port of the coordinator (learner rank 0)
   std::string auth_token;             ///< "" = none
+  std::string image_inputs;           ///< sent with GetPrompts (ModelInputs::image_inputs()); "" = not checked
   double timeout_seconds = 30;        ///< deadline of GetPrompts and PushGroups
   int64_t max_message_bytes = 256 << 20;
 };

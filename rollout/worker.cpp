@@ -112,7 +112,9 @@ WorkerSummary run_rollout_worker(const ExperimentConfig& c, const WorkerOptions&
   policy->set_train(false);
   const auto inputs = model::ModelInputs::load(c.model.path, policy->config(), model::input_options(c));
   const auto params = policy->named_parameters();
-  CoordinatorClient coordinator(o.coordinator);
+  CoordinatorClientOptions co = o.coordinator;
+  co.image_inputs = inputs.image_inputs();
+  CoordinatorClient coordinator(co);
   reward::RewardClient rewards(o.reward);
   ThreadPool pool(static_cast<int>(std::max<int64_t>(1, c.rollout.preprocess_threads)));
 

@@ -109,6 +109,13 @@ struct Coordinator::Impl final : public v1::Coordinator::Service {
                           v1::GetPromptsResponse* resp) override {
     if (auto st = authorize(*ctx); !st.ok()) return st;
     if (req->worker_id().empty()) return {grpc::StatusCode::INVALID_ARGUMENT, "GetPrompts: worker_id is empty"};
+    if (!options.image_inputs.empty() && !req->image_inputs().empty() && req->image_inputs() != options.image_inputs) {
+      return {grpc::StatusCode::FAILED_PRECONDITION,
+              fmt::format("worker '{}' preprocesses images as [{}] but the learner as [{}]: the prompts' image token "
+                          "counts would not match the learner's images; give both the same model folder "
+                          "(preprocessor_config.json) and image settings",
+                          req->worker_id(), req->image_inputs(), options.image_inputs)};
+    }
     std::lock_guard<std::mutex> lock(mutex);
     auto& w = workers[req->worker_id()];
     if (w.last_seen == Clock::time_point{}) spdlog::info("coordinator: rollout worker '{}' joined", req->worker_id());

@@ -33,6 +33,7 @@ struct CoordinatorOptions {
   int64_t chunk_bytes = 4 << 20;         ///< WatchWeights chunk payload
   int64_t max_message_bytes = 64 << 20;  ///< largest message accepted (PushGroups)
   std::vector<std::string> skip_prompts;  ///< prompt ids trained on before the checkpoint this run resumes from
+  std::string image_inputs;              ///< the learner's ModelInputs::image_inputs(); "" = not checked
   std::shared_ptr<prometheus::Registry> metrics;  ///< optional
 };
 

@@ -72,6 +72,7 @@ std::unique_ptr<Coordinator> start_coordinator(const ExperimentConfig& c, const 
   o.chunk_bytes = c.cluster.weight_chunk_bytes;
   o.max_message_bytes = c.cluster.max_message_bytes;
   o.skip_prompts = core.state.done_prompts;
+  o.image_inputs = core.inputs->image_inputs();
   o.metrics = registry;
   const auto rows = static_cast<int64_t>(data.rows.size());
   DataOrder order(rows, core.state.seed, c.data.shuffle, core.state.epoch, core.state.cursor);

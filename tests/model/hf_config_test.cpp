@@ -100,3 +100,51 @@ TEST(HfConfig, PlaceholderCountMismatchNamesBothCounts) {
 
 }  // namespace
 }  // namespace seer::model
+
+namespace seer::model {
+namespace {
+
+TEST(HfConfig, QwenVlConfigsAndTheirRefusals) {
+  const nlohmann::json tiny = preset_config("tiny-qwen2vl").raw;
+  const VlmConfig c = parse_hf_config(tiny, "config.json");
+  EXPECT_EQ(c.architecture, "Qwen2VLForConditionalGeneration");
+  EXPECT_EQ(c.text.mrope_section, (std::vector<int64_t>{4, 6, 6}));
+  EXPECT_EQ(c.vision_tower_prefixes(), (std::vector<std::string>{"visual.patch_embed.", "visual.blocks."}));
+  // The decoder keys under text_config (later transformers) read the same.
+  nlohmann::json nested = tiny;
+  nlohmann::json text = nlohmann::json::object();
+  for (const char* k : {"vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
+                        "num_key_value_heads", "rope_scaling", "rope_theta", "rms_norm_eps", "tie_word_embeddings"}) {
+    text[k] = nested[k];
+    nested.erase(k);
+  }
+  text["model_type"] = "qwen2_vl_text";
+  nested["text_config"] = text;
+  EXPECT_EQ(parse_hf_config(nested, "config.json").text.num_hidden_layers, c.text.num_hidden_layers);
+  // Qwen2.5-VL keys: hidden_size is the block width, out_hidden_size the merger's output.
+  nlohmann::json v25 = tiny;
+  v25["model_type"] = "qwen2_5_vl";
+  v25["architectures"] = {"Qwen2_5_VLForConditionalGeneration"};
+  v25["vision_config"] = {{"depth", 2}, {"hidden_size", 32}, {"intermediate_size", 48}, {"num_heads", 4},
+                          {"out_hidden_size", tiny["hidden_size"]}, {"window_size", 56}, {"fullatt_block_indexes", {1}}};
+  const VlmConfig c25 = parse_hf_config(v25, "config.json");
+  EXPECT_TRUE(c25.qwen_vision.rms_norm && c25.qwen_vision.gated_mlp);
+  EXPECT_EQ(c25.qwen_vision.embed_dim, 32);
+  EXPECT_EQ(c25.qwen_vision.window_size, 56);
+  // Refusals name the key.
+  nlohmann::json bad = tiny;
+  bad["rope_scaling"]["mrope_section"] = {4, 6, 7};
+  EXPECT_NE(error_of(bad).find("mrope_section sums to 17"), std::string::npos);
+  bad = v25;
+  bad["vision_config"]["window_size"] = 50;
+  EXPECT_NE(error_of(bad).find("window_size 50"), std::string::npos);
+  bad = v25;
+  bad["vision_config"]["fullatt_block_indexes"] = {5};
+  EXPECT_NE(error_of(bad).find("fullatt_block_indexes holds 5"), std::string::npos);
+  bad = tiny;
+  bad["vision_config"]["hidden_size"] = 96;
+  EXPECT_NE(error_of(bad).find("must equal the text hidden_size"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace seer::model

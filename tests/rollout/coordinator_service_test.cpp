@@ -56,8 +56,10 @@ void publish(trainer::Coordinator& coord, int64_t version, uint64_t checksum) {
   coord.publish(w);
 }
 
-rollout::CoordinatorClient client(const trainer::Coordinator& c, const std::string& token) {
+rollout::CoordinatorClient client(const trainer::Coordinator& c, const std::string& token,
+                                  const std::string& image_inputs = "") {
   rollout::CoordinatorClientOptions o;
+  o.image_inputs = image_inputs;
   o.address = c.address();
   o.auth_token = token;
   o.timeout_seconds = 10;
@@ -104,6 +106,27 @@ TEST(CoordinatorService, RefusesAndCountsCallsWithoutTheToken) {
   EXPECT_EQ(n.unauthenticated, 3);
   EXPECT_EQ(n.accepted, 0);
   EXPECT_NE(coord.status().find("groups buffered"), std::string::npos);
+}
+
+TEST(CoordinatorService, AWorkerThatPreprocessesImagesDifferentlyIsRefusedAtItsFirstCall) {
+  auto o = options("t");
+  o.image_inputs = "Qwen2VLImageProcessor min_pixels=3136 max_pixels=1003520";
+  trainer::Coordinator coord(o, rows(4), trainer::DataOrder(4, 1, false));
+  publish(coord, 0, 7);
+  auto other = client(coord, "t", "Qwen2VLImageProcessor min_pixels=3136 max_pixels=12544");
+  try {
+    other.get_prompts("w1", 1, 0);
+    FAIL() << "a worker with other image inputs was handed prompts";
+  } catch (const Unavailable&) {
+    FAIL() << "a refusal must not look like an outage (workers would retry forever)";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("max_pixels=12544"), std::string::npos) << what;    // the worker's
+    EXPECT_NE(what.find("max_pixels=1003520"), std::string::npos) << what;  // the learner's
+  }
+  EXPECT_EQ(client(coord, "t", o.image_inputs).get_prompts("w2", 1, 0).prompts.size(), 1u);
+  EXPECT_EQ(client(coord, "t", "").get_prompts("w3", 1, 0).prompts.size(), 1u);  // an older worker: not checked
+  EXPECT_EQ(coord.counts().leased, 2);
 }
 
 TEST(CoordinatorService, WeightsStreamInChunksAndLoadBitExactly) {
