@@ -51,7 +51,7 @@ bool is_qwen25(const nlohmann::json& cfg) { return cfg.value("model_type", "") =
 /// Folders under the golden dirs holding a qwen2_vl or qwen2_5_vl model (full paths).
 std::vector<std::string> qwen2vl_folders() {
   std::vector<std::string> out;
-  for (const std::string root : {golden_root(), std::string(SEER_REPO_GOLDEN_DIR)}) {
+  for (const std::string& root : {golden_root(), std::string(SEER_REPO_GOLDEN_DIR)}) {
     if (!std::filesystem::is_directory(root)) continue;
     for (const auto& e : std::filesystem::directory_iterator(root)) {
       const auto cfg = e.path() / "config.json";
