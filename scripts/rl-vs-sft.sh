@@ -41,12 +41,15 @@ fi
 echo "rl-vs-sft: start model $start; $minutes minutes each"
 
 # Each run is stopped by SIGINT after the wall time (it checkpoints the step it is on), so steps are
-# effectively unlimited and the schedule constant.
+# effectively unlimited and the schedule constant. Periodic checkpoints as well: one SFT run was killed
+# before its final checkpoint (exit 137 right after the stop signal; not yet understood), and the last
+# periodic one is then evaluated (at most 25 GRPO / 200 SFT steps, a few seconds, earlier).
 timeout -s INT "${minutes}m" "$seer" run configs/quickstart.yaml --set name=rl-vs-sft-grpo --set seed="$seed" \
-  --set model.path="$start" --set trainer.steps=1000000 --set checkpoint.every_steps=0 || true
+  --set model.path="$start" --set trainer.steps=1000000 --set trainer.lr_schedule=constant \
+  --set checkpoint.every_steps=25 --set checkpoint.keep_last=2 || true
 timeout -s INT "${minutes}m" "$seer" run configs/quickstart-sft.yaml --set name=rl-vs-sft-sft --set seed="$seed" \
   --set model.path="$start" --set data.train=$data/sft_rest.jsonl --set trainer.steps=1000000 \
-  --set trainer.lr_schedule=constant --set checkpoint.every_steps=0 || true
+  --set trainer.lr_schedule=constant --set checkpoint.every_steps=200 --set checkpoint.keep_last=2 || true
 
 specs_in=() specs_ood=()
 for run in start grpo sft; do
