@@ -163,11 +163,17 @@ int run(const RunArgs& args, const Invocation& inv) {
 
     int signals = stop_requested ? 1 : 0;
     if (stop_requested) learner.signal(SIGTERM);
+    auto first_signal = Clock::now();
     int reward_restarts = 0;
     while (!learner.poll()) {
       mirror.pump();
       if (const int sig = poll_stop_signal(200)) {
+        // A repeat within a second is the same request: `timeout` (without --foreground) signals this
+        // process and then its whole process group, so one stop arrives twice; a person's second Ctrl-C
+        // comes later.
+        if (signals == 1 && Clock::now() - first_signal < std::chrono::seconds(1)) continue;
         ++signals;
+        if (signals == 1) first_signal = Clock::now();
         if (signals == 1) {
           spdlog::warn("signal {}: the learner stops after its current step and checkpoints (again: kill now)", sig);
           learner.signal(SIGTERM);
