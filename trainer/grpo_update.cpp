@@ -149,9 +149,15 @@ PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW
     return m.positions(mb.ids, mb.attention, px);
   };
 
-  // Vision tower once per image for the whole step (frozen tower: no gradient, same for every pass).
+  // Vision tower once per image for the whole step, without gradient: what a frozen tower gives every pass,
+  // and what the old-log-prob and shared-tower reference passes read. A trainable tower in a single pass
+  // without them needs none of it (its differentiated pass runs the tower itself).
+  const bool single_pass = o.ppo_epochs * o.mini_batches == 1 && !(use_ref && o.kl_in_reward);
+  const bool need_vision = frozen || !single_pass || (use_ref && o.reference_shares_vision);
   std::vector<at::Tensor> vision(f.pixel_values.size());
-  for (size_t i = 0; i < vision.size(); ++i) vision[i] = policy.vision_features(f.pixel_values[i]);
+  if (need_vision) {
+    for (size_t i = 0; i < vision.size(); ++i) vision[i] = policy.vision_features(f.pixel_values[i]);
+  }
 
   // Micro-batches inside mini-batches: mini-batch m holds this rank's sequences [cut[m], cut[m+1]).
   std::vector<size_t> cut(static_cast<size_t>(o.mini_batches) + 1, 0);
@@ -194,7 +200,6 @@ PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW
                  comm.world_size() == 1,
              "algorithm.kl_in: reward with advantage reinforce_pp_baseline needs the batch std over all ranks; "
              "run one learner rank or put the KL in the loss");
-  const bool single_pass = o.ppo_epochs * o.mini_batches == 1 && !kl_in_reward;
   auto t0 = Clock::now();
   if (!single_pass) {
     torch::NoGradGuard no_grad;
@@ -209,12 +214,10 @@ PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW
     torch::NoGradGuard no_grad;
     for (Micro& mc : micro) {
       at::Tensor feats;
-      if (mc.batch.images.defined()) {
-        if (o.reference_shares_vision) {
-          feats = reference->project(mc.batch.images);
-        } else {
-          feats = features_of(*reference, mc.begin, mc.end);
-        }
+      if (!o.reference_shares_vision) {
+        feats = features_of(*reference, mc.begin, mc.end);
+      } else if (mc.batch.images.defined()) {
+        feats = reference->project(mc.batch.images);
       }
       mc.ref = reference->token_logprobs(mc.batch.ids, mc.batch.attention, feats, mc.batch.target, o.temperature, false,
                                          mc.positions).logprobs;
@@ -250,9 +253,9 @@ PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW
         if (mc.mini != m) continue;
         const bool first = epoch == 0;
         // A trainable vision tower runs inside the differentiated pass; a frozen one was run once above.
-        at::Tensor feats = !mc.batch.images.defined() ? at::Tensor()
-                           : frozen                   ? policy.project(mc.batch.images)
-                                                      : features_of(policy, mc.begin, mc.end);
+        at::Tensor feats = !frozen                   ? features_of(policy, mc.begin, mc.end)
+                           : mc.batch.images.defined() ? policy.project(mc.batch.images)
+                                                       : at::Tensor();
         auto lp = policy.token_logprobs(mc.batch.ids, mc.batch.attention, feats, mc.batch.target, o.temperature,
                                         first || o.entropy_coef != 0.0, mc.positions);
         at::Tensor logp = lp.logprobs;
