@@ -50,7 +50,7 @@ void add_data_command(CLI::App& app, Invocation& inv) {
       if (shown++ < args->max_problems) std::fprintf(stderr, "%s\n", p.c_str());
     }
     if (shown > args->max_problems) std::fprintf(stderr, "... and %d more\n", shown - args->max_problems);
-    std::printf("%s: %d good rows (%d RL, %d SFT conversations), %d with images, %zu bad\n", args->file.c_str(), r.rows,
+    std::printf("%s: %d good rows (%d RL, %d SFT conversations), %d images, %zu bad\n", args->file.c_str(), r.rows,
                 r.rl_rows, r.sft_rows, r.images, r.problems.size());
     for (const auto& [type, n] : r.answer_types) std::printf("  %-14s %d\n", type.c_str(), n);
     inv.exit_code = r.ok() ? 0 : kExitBadInput;

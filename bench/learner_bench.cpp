@@ -123,7 +123,7 @@ int main(int argc, char** argv) {
       for (int64_t t = 1; t <= F; ++t) s.ids[static_cast<size_t>(t)] = static_cast<int32_t>(cfg.image_token_index);
       s.target.assign(static_cast<size_t>(T), 0);
       for (int64_t t = T - 64; t < T; ++t) s.target[static_cast<size_t>(t)] = 1;
-      s.image = i;
+      s.images = {i};
       seqs.push_back(std::move(s));
       pixels.push_back(torch::randn({1, 3, S, S}));
     }
@@ -193,7 +193,7 @@ int main(int argc, char** argv) {
       for (int i = 0; i < 2; ++i) {
         auto pid = torch::randint(0, 256, {F + 24}, torch::kLong);
         pid.narrow(0, 1, F).fill_(cfg.image_token_index);
-        prompts.push_back({pid, torch::randn({1, 3, S, S})});
+        prompts.push_back({pid, {torch::randn({1, 3, S, S})}});
       }
       (void)model::generate(*policy, prompts, 4, sp);
       int calls = 0;

@@ -79,7 +79,7 @@ int main(int argc, char** argv) {
     for (int i = 0; i < 2; ++i) {
       auto pid = torch::randint(0, 256, {F + 24}, torch::kLong);
       pid.narrow(0, 1, F).fill_(cfg.image_token_index);
-      prompts.push_back({pid, torch::randn({1, 3, S, S})});
+      prompts.push_back({pid, {torch::randn({1, 3, S, S})}});
     }
     const int64_t G = 4;
     int64_t generated = 0;

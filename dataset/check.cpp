@@ -25,7 +25,10 @@ CheckReport check_dataset(const std::string& path, const ReadOptions& options, c
   for (const auto& b : d.bad) problems.emplace_back(b.line, b.message);
   for (const Row& row : d.rows) {
     const std::string where = path + ":" + std::to_string(row.line) + ": ";
-    std::string why = row.image.empty() ? "" : image_problem(row.image, limits);
+    std::string why;
+    for (const std::string& image : row.images) {
+      if (why.empty()) why = image_problem(image, limits);
+    }
     std::string type = "conversation";
     if (why.empty() && !row.is_conversation()) {
       reward::Sample s;
@@ -41,7 +44,7 @@ CheckReport check_dataset(const std::string& path, const ReadOptions& options, c
       continue;
     }
     ++r.rows;
-    if (!row.image.empty()) ++r.images;
+    r.images += static_cast<int>(row.images.size());
     (row.is_conversation() ? r.sft_rows : r.rl_rows) += 1;
     ++r.answer_types[type];
   }

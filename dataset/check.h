@@ -13,7 +13,7 @@ namespace seer::dataset {
 struct CheckReport {
   int rows = 0;                              ///< good rows
   int rl_rows = 0, sft_rows = 0;
-  int images = 0;                            ///< rows with an image that opens
+  int images = 0;                            ///< images (of good rows) that open
   std::map<std::string, int> answer_types;   ///< resolved answer type -> rows
   std::vector<std::string> problems;         ///< "FILE:LINE: why", in line order
   bool ok() const { return problems.empty(); }

@@ -1,5 +1,6 @@
 #include "dataset/jsonl_reader.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -31,10 +32,17 @@ std::string image_root_of(const std::string& file, const ReadOptions& o) {
   return parent.empty() ? "." : parent.string();
 }
 
+/// "<image>" tags in `text`.
+size_t count_image_tags(const std::string& text) {
+  size_t n = 0;
+  for (size_t at = text.find("<image>"); at != std::string::npos; at = text.find("<image>", at + 7)) ++n;
+  return n;
+}
+
 /// Reads the LLaVA "conversations" list; returns "" or the reason it is bad.
-std::string parse_conversation(const nlohmann::json& conv, bool has_image, Row& row) {
+std::string parse_conversation(const nlohmann::json& conv, size_t image_count, Row& row) {
   if (!conv.is_array() || conv.empty()) return "'conversations' must be a non-empty list of {from, value} turns";
-  int images = 0;
+  size_t images = 0;
   for (size_t i = 0; i < conv.size(); ++i) {
     const auto& t = conv[i];
     if (!t.is_object() || !t.contains("from") || !t.contains("value") || !t["from"].is_string() ||
@@ -48,15 +56,14 @@ std::string parse_conversation(const nlohmann::json& conv, bool has_image, Row& 
     else if (from == "system") role = "system";
     else return "conversations[" + std::to_string(i) + "]: unknown speaker '" + from + "' (human, gpt or system)";
     const std::string value = t["value"];
-    for (size_t at = value.find("<image>"); at != std::string::npos; at = value.find("<image>", at + 7)) ++images;
+    images += count_image_tags(value);
     row.conversation.push_back({role, value});
   }
   if (row.conversation.back().role != "assistant") return "the conversation must end with a gpt turn";
-  if (has_image && images != 1) {
-    return "the row has an image, so exactly one '<image>' must appear in the conversation (found " +
-           std::to_string(images) + ")";
+  if (images != image_count) {
+    return "the conversation holds " + std::to_string(images) + " '<image>' tag(s) for the row's " +
+           std::to_string(image_count) + " image(s); each image needs exactly one tag, in order";
   }
-  if (!has_image && images != 0) return "'<image>' appears in the conversation but the row has no image";
   return "";
 }
 
@@ -75,19 +82,31 @@ std::string parse_row(const std::string& line, int line_number, const std::strin
     row.id = j["id"].is_string() ? j["id"].get<std::string>() : std::to_string(j["id"].get<int64_t>());
   }
   if (j.contains(o.image_field) && !j[o.image_field].is_null()) {
-    if (!j[o.image_field].is_string()) return "'" + o.image_field + "' must be a path string";
-    try {
-      row.image = resolve_image_path(image_root_of(file, o), j[o.image_field].get<std::string>());
-    } catch (const Error& e) {
-      return e.what();
+    const auto& field = j[o.image_field];
+    const bool list = field.is_array();
+    if (!field.is_string() && !list) return "'" + o.image_field + "' must be a path string or a list of them";
+    for (size_t i = 0; i < (list ? field.size() : 1); ++i) {
+      const auto& path = list ? field[i] : field;
+      const std::string where = list ? o.image_field + "[" + std::to_string(i) + "]" : o.image_field;
+      if (!path.is_string()) return "'" + where + "' must be a path string";
+      try {
+        row.images.push_back(resolve_image_path(image_root_of(file, o), path.get<std::string>()));
+      } catch (const Error& e) {
+        return "'" + where + "': " + e.what();
+      }
     }
   }
-  if (j.contains("conversations")) return parse_conversation(j["conversations"], !row.image.empty(), row);
+  if (j.contains("conversations")) return parse_conversation(j["conversations"], row.images.size(), row);
 
   if (!j.contains(o.question_field) || !j[o.question_field].is_string()) {
     return "missing string field '" + o.question_field + "' (or 'conversations' for an SFT row)";
   }
   row.question = j[o.question_field];
+  // Either every image is placed by its own "<image>" tag or none is (they then precede the question).
+  if (const size_t tags = count_image_tags(row.question); tags != 0 && tags != row.images.size()) {
+    return "'" + o.question_field + "' holds " + std::to_string(tags) + " '<image>' tag(s) for the row's " +
+           std::to_string(row.images.size()) + " image(s); tag every image, in order, or none";
+  }
   const std::string answer_key = j.contains(o.answer_field) ? o.answer_field : "answer";
   if (!j.contains(answer_key) || j[answer_key].is_null()) return "missing field '" + o.answer_field + "' (the gold answer)";
   const auto& a = j[answer_key];
@@ -130,6 +149,14 @@ Dataset read_jsonl_all(const std::string& path, const ReadOptions& options) {
     else d.bad.push_back({n, path + ":" + std::to_string(n) + ": " + why});
   }
   return d;
+}
+
+std::string skipped_rows_summary(const Dataset& d, size_t shown) {
+  if (d.bad.empty()) return "";
+  std::string out = fmt::format("{}: skipped {} bad row(s) (data.on_bad_row: skip): ", d.path, d.bad.size());
+  for (size_t i = 0; i < std::min(shown, d.bad.size()); ++i) out += (i ? "; " : "") + d.bad[i].message;
+  if (d.bad.size() > shown) out += "; ...";
+  return out;
 }
 
 Dataset read_jsonl(const std::string& path, const ReadOptions& options) {

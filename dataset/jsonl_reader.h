@@ -38,6 +38,10 @@ struct Dataset {
 /// are left out and listed in Dataset::bad. Throws seer::Error when the file cannot be read.
 Dataset read_jsonl(const std::string& path, const ReadOptions& options);
 
+/// What skip mode left out, for the log: "FILE: skipped N bad rows (data.on_bad_row: skip): " and the first
+/// `shown` messages (each "FILE:LINE: why"), "; ..." when there are more; "" when none.
+std::string skipped_rows_summary(const Dataset& dataset, size_t shown = 5);
+
 /// Every row parsed, every bad row listed (for `seer data check`): never throws for a bad row.
 Dataset read_jsonl_all(const std::string& path, const ReadOptions& options);
 

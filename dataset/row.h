@@ -2,6 +2,9 @@
 //   R1-V / VLM-R1 style (RL):   {"image": ..., "problem": ..., "solution" | "answer": ..., "answer_type"?, "options"?, "id"?}
 //   LLaVA conversations (SFT):  {"image": ..., "conversations": [{"from": "human", "value": "<image>\n..."},
 //                                                              {"from": "gpt", "value": "..."}], "id"?}
+// "image" is one path or a list of paths (several images per row). In a conversation each image has its
+// "<image>" tag, in order; an RL question either marks every image with "<image>" or none (then the images
+// come before the question text, as in a one-image row).
 #pragma once
 
 #include <string>
@@ -17,7 +20,7 @@ struct Turn {
 struct Row {
   std::string id;                     ///< the row's "id", or "<file>:<line>"
   int line = 0;                       ///< 1-based line in the JSONL file
-  std::string image;                  ///< resolved image path; "" = text-only row
+  std::vector<std::string> images;    ///< resolved image paths in prompt order; empty = text-only row
   std::string question;               ///< RL rows
   std::string answer;                 ///< RL rows: the gold answer as written
   std::string answer_type;            ///< auto | numeric | math | choice | text | bbox

@@ -47,7 +47,10 @@ Generation generate(Vlm& model, const std::vector<Prompt>& prompts, int64_t grou
   for (const auto& p : prompts) {
     SEER_CHECK(p.ids.defined() && p.ids.dim() == 1 && p.ids.numel() > 0, "generate: every prompt needs token ids (T)");
     longest = std::max(longest, p.ids.numel());
-    if (p.pixel_values.defined()) images.push_back(p.pixel_values);
+    for (const auto& im : p.images) {
+      SEER_CHECK(im.defined() && im.dim() >= 4, "generate: an image must be a (n, ...) tensor (vlm.h)");
+      images.push_back(im);
+    }
   }
   auto ids = torch::full({P, longest}, pad, torch::kLong);
   auto valid = torch::zeros({P, longest}, torch::kBool);

@@ -29,8 +29,8 @@ enum class FinishReason { kStop, kLength };
 /// One prompt: token ids with image placeholders already expanded, and its images (or undefined).
 struct Prompt {
   at::Tensor ids;           ///< (T) int64
-  at::Tensor pixel_values;  ///< n images of the prompt: (n, 3, S, S) pixels, or Qwen2-VL (n, t, h, w, patch_dim)
-                            ///< patch grids (vlm.h); undefined = none
+  std::vector<at::Tensor> images;  ///< the prompt's images in order, each (1, 3, S, S) pixels or a Qwen2-VL
+                                   ///< (1, t, h, w, patch_dim) patch grid (vlm.h), sizes free; empty = none
 };
 
 /// Rows are prompt-major: prompt p's samples are rows p*G .. p*G+G-1 (R = P*G).

@@ -74,7 +74,7 @@ ModelInputs ModelInputs::load(const std::string& model_dir, const VlmConfig& con
   spec.eos_token = token_string(tc, "eos_token");
   if (config.has_vision) {
     spec.image_token_id = static_cast<int32_t>(config.image_token_index);
-    spec.image_features = config.image_feature_count();  // 0 for Qwen2-VL: the count comes with each image
+    in.fixed_image_tokens_ = config.image_feature_count();  // 0 for Qwen2-VL: the count comes with each image
     in.processor_ = load_processor_config(model_dir);
     const std::string pp = (fs::path(model_dir) / "preprocessor_config.json").string();
     if (config.dynamic_resolution()) {
@@ -105,25 +105,28 @@ ModelInputs ModelInputs::load(const std::string& model_dir, const VlmConfig& con
   return in;
 }
 
-PromptSpec ModelInputs::spec_for(int64_t image_tokens, bool with_image, const std::string& sample) const {
+PromptSpec ModelInputs::spec_for(const std::vector<int64_t>& image_tokens, const std::string& sample) const {
   PromptSpec spec = spec_;
-  if (image_tokens >= 0) spec.image_features = image_tokens;
-  SEER_CHECK(!with_image || spec.image_features > 0,
-             "{}: the model's image token count depends on the image; pass image_tokens(pixel_values) (seer bug)",
+  SEER_CHECK(image_tokens.empty() || has_vision_, "{}: the model has no vision tower, so rows with images cannot be used",
              sample);
+  for (int64_t n : image_tokens) {
+    SEER_CHECK(n > 0, "{}: an image with {} placeholder tokens (seer bug: pass image_tokens(pixel_values))", sample, n);
+  }
+  spec.image_tokens = image_tokens;
   return spec;
 }
 
-PromptTokens ModelInputs::prompt(const std::string& question, bool with_image, const std::string& sample,
-                                 int64_t image_tokens) const {
-  // LLaVA-1.5 writes the image on its own line before the question ("<image>\n..."), as the SFT rows do;
+PromptTokens ModelInputs::prompt(const std::string& question, const std::vector<int64_t>& image_tokens,
+                                 const std::string& sample) const {
+  // LLaVA-1.5 writes the images on their own line before the question ("<image>\n..."), as the SFT rows do;
   // Qwen2-VL's template puts the vision tokens directly before the text.
-  const std::string text = with_image && !is_qwen_family(spec_.family) ? "\n" + question : question;
-  return build_prompt(tokenizer_, spec_for(image_tokens, with_image, sample), text, with_image, sample);
+  const std::string separator = is_qwen_family(spec_.family) ? "" : "\n";
+  return build_prompt(tokenizer_, spec_for(image_tokens, sample),
+                      question_parts(question, image_tokens.size(), separator, sample), sample);
 }
 
 SftExample ModelInputs::sft_example(const std::vector<std::pair<std::string, std::string>>& turns,
-                                    const std::string& sample, int64_t image_tokens) const {
+                                    const std::vector<int64_t>& image_tokens, const std::string& sample) const {
   std::vector<ChatMessage> messages;
   if (!spec_.system_prompt.empty()) messages.push_back({"system", {{ChatPart::kText, spec_.system_prompt}}, {}, {}});
   static const std::string kImage = "<image>";
@@ -140,11 +143,17 @@ SftExample ModelInputs::sft_example(const std::vector<std::pair<std::string, std
     }
     messages.push_back(std::move(m));
   }
-  bool with_image = false;
-  for (const auto& m : messages) {
-    for (const auto& p : m.parts) with_image |= p.kind == ChatPart::kImage;
+  return build_sft_example(tokenizer_, spec_for(image_tokens, sample), messages, sample);
+}
+
+PromptImages ModelInputs::images(const std::vector<std::string>& paths) const {
+  PromptImages out;
+  for (const std::string& path : paths) {
+    out.geometry.emplace_back();
+    out.pixel_values.push_back(pixel_values(path, &out.geometry.back()));
+    out.tokens.push_back(image_tokens(out.pixel_values.back()));
   }
-  return build_sft_example(tokenizer_, spec_for(image_tokens, with_image, sample), messages, sample);
+  return out;
 }
 
 at::Tensor ModelInputs::pixel_values(const std::string& path, ImageGeometry* geometry) const {
@@ -175,7 +184,7 @@ std::string ModelInputs::image_inputs() const {
   } else {
     out += fmt::format(" shortest_edge={} size={}x{} crop={}x{} tokens={}", p.shortest_edge, p.resize_height,
                        p.resize_width, p.do_center_crop ? p.crop_height : 0, p.do_center_crop ? p.crop_width : 0,
-                       spec_.image_features);
+                       fixed_image_tokens_);
   }
   out += fmt::format(" alpha={} max_decoded_pixels={}", options_.alpha == AlphaMode::kDrop ? "drop" : "white",
                      options_.limits.max_pixels);
@@ -183,7 +192,7 @@ std::string ModelInputs::image_inputs() const {
 }
 
 int64_t ModelInputs::image_tokens(const at::Tensor& pixel_values) const {
-  if (!processor_.dynamic_resolution()) return spec_.image_features;
+  if (!processor_.dynamic_resolution()) return fixed_image_tokens_;
   SEER_CHECK(pixel_values.dim() == 5, "image_tokens: expected a (1, t, h, w, patch_dim) patch grid");
   const int64_t m = processor_.merge_size;
   return pixel_values.size(1) * pixel_values.size(2) * pixel_values.size(3) / (m * m);

@@ -42,6 +42,13 @@ struct ImageGeometry {
 /// the image section).
 InputOptions input_options(const ExperimentConfig& config);
 
+/// The preprocessed images of one prompt, in prompt order.
+struct PromptImages {
+  std::vector<at::Tensor> pixel_values;  ///< one ModelInputs::pixel_values() tensor per image
+  std::vector<int64_t> tokens;           ///< placeholder tokens per image (ModelInputs::image_tokens)
+  std::vector<ImageGeometry> geometry;   ///< frames per image
+};
+
 class ModelInputs {
  public:
   /// Reads the tokenizer, tokenizer_config.json and (for a VLM) preprocessor_config.json of `model_dir`.
@@ -55,16 +62,19 @@ class ModelInputs {
   const std::vector<int64_t>& stop_ids() const { return stop_ids_; }
   int64_t pad_id() const { return pad_id_; }
 
-  /// The question of an RL row as a prompt (with one image when `with_image`), the image placeholder expanded
-  /// to `image_tokens` (image_tokens() of the row's pixel values; a model whose count is fixed may pass -1).
-  /// Throws seer::Error naming `sample` (over-long prompt, stray image tokens, a dynamic-resolution model
-  /// without the count).
-  PromptTokens prompt(const std::string& question, bool with_image, const std::string& sample,
-                      int64_t image_tokens = -1) const;
-  /// An SFT conversation (roles user/assistant; "<image>" in a user turn marks the image) as an example
-  /// with assistant-only targets; `image_tokens` as for prompt(). Throws seer::Error naming `sample`.
-  SftExample sft_example(const std::vector<std::pair<std::string, std::string>>& turns, const std::string& sample,
-                         int64_t image_tokens = -1) const;
+  /// The question of an RL row as a prompt with one image per `image_tokens` entry (the placeholder count of
+  /// each image, image_tokens() of its pixel values; empty = text only): "<image>" tags in the question place
+  /// the images, otherwise they come first. Throws seer::Error naming `sample` (over-long prompt, tags that do
+  /// not match the images, image tokens in the question's text).
+  PromptTokens prompt(const std::string& question, const std::vector<int64_t>& image_tokens,
+                      const std::string& sample) const;
+  /// An SFT conversation (roles user/assistant; "<image>" in a turn marks the next image) as an example with
+  /// assistant-only targets; `image_tokens` as for prompt(). Throws seer::Error naming `sample`.
+  SftExample sft_example(const std::vector<std::pair<std::string, std::string>>& turns,
+                         const std::vector<int64_t>& image_tokens, const std::string& sample) const;
+  /// The images of one row, decoded and preprocessed in order (pixel_values() of each), with their placeholder
+  /// counts and frames. Throws seer::Error naming the image that fails.
+  PromptImages images(const std::vector<std::string>& paths) const;
   /// Decoded and preprocessed image, float32 on the CPU: (1, 3, H, W) pixels, or for Qwen2-VL the processor's
   /// patch rows as a (1, t, h, w, patch_dim) grid (vlm.h); its frames go to `geometry` when given. Throws
   /// seer::Error naming `path`.
@@ -82,8 +92,9 @@ class ModelInputs {
   PromptSpec spec_;
   ProcessorConfig processor_;
   bool has_vision_ = false;
-  /// The spec with `image_tokens` placeholders per image (-1 = the spec's own count, fixed-size models only).
-  PromptSpec spec_for(int64_t image_tokens, bool with_image, const std::string& sample) const;
+  /// The spec with `image_tokens` placeholders, one entry per image.
+  PromptSpec spec_for(const std::vector<int64_t>& image_tokens, const std::string& sample) const;
+  int64_t fixed_image_tokens_ = 0;  ///< LLaVA: placeholders per image (0 = depends on the image)
   InputOptions options_;
   std::vector<int64_t> stop_ids_;
   int64_t pad_id_ = 0;

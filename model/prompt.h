@@ -18,7 +18,7 @@ struct PromptSpec {
   std::string system_prompt;      ///< "" = none
   std::string assistant_prefill;  ///< text the assistant turn starts with; the reward scores prefill + completion
   int32_t image_token_id = -1;    ///< the placeholder token (LLaVA "<image>", Qwen "<|image_pad|>")
-  int64_t image_features = 0;     ///< placeholder tokens per image after expansion
+  std::vector<int64_t> image_tokens;  ///< placeholder tokens of each image of the prompt after expansion, in order
   int64_t max_prompt_tokens = 1 << 30;
   std::string bos_token, eos_token;
 };
@@ -29,14 +29,21 @@ struct PromptTokens {
   std::string prefill;       ///< the assistant prefill included at the end
 };
 
-/// `ids` with every `image_token_id` repeated `features` times; `images` (if given) counts the placeholders.
-std::vector<int32_t> expand_image_placeholders(const std::vector<int32_t>& ids, int32_t image_token_id, int64_t features,
-                                               int* images = nullptr);
+/// `ids` with the k-th `image_token_id` repeated `counts[k]` times; `images` (if given) counts the placeholders.
+/// Throws seer::Error when there are more placeholders than counts.
+std::vector<int32_t> expand_image_placeholders(const std::vector<int32_t>& ids, int32_t image_token_id,
+                                               const std::vector<int64_t>& counts, int* images = nullptr);
 
-/// Renders and tokenizes one question (with one image when `with_image`). Throws seer::Error naming
-/// `sample` when the prompt is longer than spec.max_prompt_tokens, or when the rendered prompt does not hold
-/// exactly one placeholder token per image.
-PromptTokens build_prompt(const Tokenizer& tokenizer, const PromptSpec& spec, const std::string& question, bool with_image,
-                     const std::string& sample);
+/// The user turn of an RL question with `images` images: each "<image>" tag of the question becomes an image
+/// item in place; a question without tags gets every image before its text, then `separator` (LLaVA: "\n").
+/// Throws seer::Error naming `sample` when the question has tags but not one per image.
+std::vector<ChatPart> question_parts(const std::string& question, size_t images, const std::string& separator,
+                                     const std::string& sample);
+
+/// Renders and tokenizes one user turn (`user`: text and image items; one image item per
+/// spec.image_tokens entry). Throws seer::Error naming `sample` when the prompt is longer than
+/// spec.max_prompt_tokens, or when the rendered prompt does not hold exactly one placeholder token per image.
+PromptTokens build_prompt(const Tokenizer& tokenizer, const PromptSpec& spec, const std::vector<ChatPart>& user,
+                          const std::string& sample);
 
 }  // namespace seer::model

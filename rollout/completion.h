@@ -34,7 +34,7 @@ size_t cut_at_stop_strings(const model::Tokenizer& tokenizer, const std::vector<
 
 /// The reward request of one completion: text decoded without special tokens (the stop token goes),
 /// the template's assistant prefill, truncated when it hit `max_new_tokens` without a stop token, and the
-/// prompt image's original and model-input sizes (all 0 for a prompt without an image).
+/// prompt's (first) image's original and model-input sizes (all 0 for a prompt without an image).
 reward::Sample reward_sample(const model::ModelInputs& inputs, const std::vector<int32_t>& ids, bool truncated,
                              const std::string& gold, const std::string& answer_type,
                              const std::vector<std::string>& options, int64_t max_new_tokens,

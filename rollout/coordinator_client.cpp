@@ -70,7 +70,8 @@ PromptLease CoordinatorClient::get_prompts(const std::string& worker_id, int64_t
   out.finished = resp.finished();
   out.retry_after_seconds = resp.retry_after_seconds();
   for (const auto& p : resp.prompts()) {
-    out.prompts.push_back({p.prompt_id(), p.row_id(), p.image(), p.question(), p.gold(), p.answer_type(),
+    out.prompts.push_back({p.prompt_id(), p.row_id(), {p.images().begin(), p.images().end()}, p.question(), p.gold(),
+                           p.answer_type(),
                            std::vector<std::string>(p.options().begin(), p.options().end())});
   }
   return out;

@@ -27,7 +27,9 @@ struct CoordinatorClientOptions {
 
 /// A prompt as leased (see coordinator.proto Prompt).
 struct LeasedPrompt {
-  std::string prompt_id, row_id, image, question, gold, answer_type;
+  std::string prompt_id, row_id;
+  std::vector<std::string> images;  ///< in prompt order
+  std::string question, gold, answer_type;
   std::vector<std::string> options;
 };
 

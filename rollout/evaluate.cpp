@@ -61,10 +61,11 @@ EvalReport evaluate(model::Vlm& model, const model::ModelInputs& inputs, const s
       try {
         SEER_CHECK(!row.is_conversation(), "{}: a conversation row; evaluation needs problem/solution rows", row.id);
         model::Prompt prompt;
-        model::ImageGeometry geometry;
-        if (!row.image.empty()) prompt.pixel_values = inputs.pixel_values(row.image, &geometry);
-        const auto p = inputs.prompt(row.question, !row.image.empty(), row.id,
-                                     row.image.empty() ? -1 : inputs.image_tokens(prompt.pixel_values));
+        model::PromptImages images = inputs.images(row.images);
+        const auto p = inputs.prompt(row.question, images.tokens, row.id);
+        prompt.images = std::move(images.pixel_values);
+        // A bbox answer refers to the first image.
+        const model::ImageGeometry geometry = images.geometry.empty() ? model::ImageGeometry{} : images.geometry.front();
         prompt.ids = at::tensor(std::vector<int64_t>(p.ids.begin(), p.ids.end()), at::kLong);
         prompts.push_back(std::move(prompt));
         used.push_back(&row);

@@ -96,7 +96,7 @@ auto with_retry(const char* what, const std::atomic<bool>& stop, const RetryLimi
 struct Prepared {
   model::Prompt prompt;
   std::vector<int32_t> ids;
-  model::ImageGeometry image;
+  model::ImageGeometry image;  ///< the first image's frames (a bbox answer refers to it); zeros without images
   std::string error;
 };
 
@@ -182,10 +182,11 @@ WorkerSummary run_rollout_worker(const ExperimentConfig& c, const WorkerOptions&
       futures.push_back(pool.submit([&inputs, p] {
         Prepared out;
         try {
-          // Pixels first: a Qwen2-VL prompt holds as many image tokens as its image has merged patches.
-          if (!p.image.empty()) out.prompt.pixel_values = inputs.pixel_values(p.image, &out.image);
-          const auto tokens = inputs.prompt(p.question, !p.image.empty(), p.row_id,
-                                            p.image.empty() ? -1 : inputs.image_tokens(out.prompt.pixel_values));
+          // Pixels first: a Qwen2-VL prompt holds as many image tokens as each image has merged patches.
+          model::PromptImages images = inputs.images(p.images);
+          if (!images.geometry.empty()) out.image = images.geometry.front();
+          const auto tokens = inputs.prompt(p.question, images.tokens, p.row_id);
+          out.prompt.images = std::move(images.pixel_values);
           out.ids = tokens.ids;
           out.prompt.ids = at::tensor(std::vector<int64_t>(tokens.ids.begin(), tokens.ids.end()), at::kLong);
         } catch (const std::exception& e) {
@@ -212,7 +213,7 @@ WorkerSummary run_rollout_worker(const ExperimentConfig& c, const WorkerOptions&
       groups[i].set_worker_id(o.worker_id);
       groups[i].set_weight_version(summary.weight_version);
       groups[i].set_weight_checksum(checksum);
-      groups[i].set_image(lease.prompts[i].image);
+      for (const std::string& image : lease.prompts[i].images) groups[i].add_images(image);
       if (!prepared[i].error.empty()) {
         groups[i].set_error(prepared[i].error);
         spdlog::warn("prompt {} ({}) cannot be used: {}", lease.prompts[i].prompt_id, lease.prompts[i].row_id,

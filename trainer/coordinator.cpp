@@ -144,7 +144,7 @@ struct Coordinator::Impl final : public v1::Coordinator::Service {
       auto* p = resp->add_prompts();
       p->set_prompt_id(l.prompt_id);
       p->set_row_id(row.id);
-      p->set_image(row.image);
+      for (const std::string& image : row.images) p->add_images(image);
       p->set_question(row.question);
       p->set_gold(row.answer);
       p->set_answer_type(row.answer_type);
@@ -189,6 +189,12 @@ struct Coordinator::Impl final : public v1::Coordinator::Service {
     Group group;
     try {
       group = group_from_proto(g);
+      // The learner reads the images it trains on from these paths: they must be the leased row's own, in
+      // order (a worker cannot point the learner at another file, or pair a prompt with other images).
+      const int64_t row = ledger.row_of(id);
+      SEER_CHECK(row < 0 || group.images == rows[static_cast<size_t>(row)].images,
+                 "group {}: its {} image path(s) are not the leased row's {}", id, group.images.size(),
+                 rows[static_cast<size_t>(std::max<int64_t>(row, 0))].images.size());
     } catch (const Error& e) {
       spdlog::warn("coordinator: malformed group from worker {}: {}", g.worker_id(), e.what());
       ledger.release(id, g.worker_id());

@@ -13,7 +13,7 @@ Group group_from_proto(const coordinator::v1::Group& g) {
   Group out;
   out.prompt_id = g.group_id();
   out.prompt.assign(g.prompt_ids().begin(), g.prompt_ids().end());
-  out.image = g.image();
+  out.images.assign(g.images().begin(), g.images().end());
   for (const auto& t : g.trajectories()) {
     SEER_CHECK(t.response_ids_size() > 0, "group {} sample {}: no response tokens", g.group_id(), t.sample_index());
     SEER_CHECK(t.logprobs_size() == 0 || t.logprobs_size() == t.response_ids_size(),
@@ -38,7 +38,7 @@ coordinator::v1::Group group_to_proto(const Group& g, int64_t weight_version) {
   out.set_group_id(g.prompt_id);
   out.set_weight_version(weight_version);
   for (int32_t id : g.prompt) out.add_prompt_ids(id);
-  out.set_image(g.image);
+  for (const std::string& image : g.images) out.add_images(image);
   uint32_t k = 0;
   for (const auto& c : g.completions) {
     auto* t = out.add_trajectories();

@@ -56,7 +56,7 @@ std::unique_ptr<Coordinator> start_coordinator(const ExperimentConfig& c, const 
                                                const LearnerCore& core,
                                                const std::shared_ptr<prometheus::Registry>& registry) {
   auto data = dataset::read_jsonl(c.data.train, dataset::read_options(c.data));
-  if (!data.bad.empty()) spdlog::warn("{}: skipped {} bad rows (data.on_bad_row: skip)", c.data.train, data.bad.size());
+  if (!data.bad.empty()) spdlog::warn("{}", dataset::skipped_rows_summary(data));
   SEER_CHECK(!data.rows.empty(), "{}: no usable rows", c.data.train);
   for (const auto& row : data.rows) {
     SEER_CHECK(!row.is_conversation(), "{}:{}: a conversation row; GRPO needs problem/solution rows ({}, {})",
@@ -97,7 +97,8 @@ void log_groups(std::ofstream& out, int64_t step, int64_t version, const std::ve
       rewards.push_back(comp.reward ? nlohmann::json(*comp.reward) : nlohmann::json());
       answers.push_back(comp.answer);
     }
-    list.push_back({{"id", g.prompt_id}, {"weight_version", gv}, {"rewards", rewards}, {"answers", answers}});
+    list.push_back({{"id", g.prompt_id}, {"weight_version", gv}, {"images", g.images.size()}, {"rewards", rewards},
+                    {"answers", answers}});
   }
   out << line.dump() << "\n";
   out.flush();
@@ -158,7 +159,7 @@ LearnerResult run_grpo_learner(const ExperimentConfig& c, const std::string& con
     std::vector<Group> local;
     for (size_t i = static_cast<size_t>(comm.rank()); i < groups.size(); i += static_cast<size_t>(comm.world_size())) {
       Group g = groups[i];
-      if (!g.image.empty()) g.pixel_values = core.inputs->pixel_values(g.image);
+      for (const std::string& image : g.images) g.pixel_values.push_back(core.inputs->pixel_values(image));
       local.push_back(std::move(g));
     }
     const double lr = learning_rate(schedule, c.trainer.lr, state.step, c.trainer.warmup_steps, c.trainer.steps);

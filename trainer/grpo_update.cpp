@@ -31,10 +31,10 @@ struct Flat {
 Flat flatten(const std::vector<Group>& groups) {
   Flat f;
   for (const Group& g : groups) {
-    int64_t image = -1;
-    if (g.pixel_values.defined()) {
-      image = static_cast<int64_t>(f.pixel_values.size());
-      f.pixel_values.push_back(g.pixel_values);
+    std::vector<int64_t> images;
+    for (const at::Tensor& px : g.pixel_values) {
+      images.push_back(static_cast<int64_t>(f.pixel_values.size()));
+      f.pixel_values.push_back(px);
     }
     for (const Completion& c : g.completions) {
       if (!c.reward.has_value() || c.tokens.empty()) continue;  // unscorable: never trained on
@@ -45,7 +45,7 @@ Flat flatten(const std::vector<Group>& groups) {
       s.ids.insert(s.ids.end(), c.tokens.begin(), c.tokens.end());
       s.target.assign(g.prompt.size(), 0);
       s.target.resize(s.ids.size(), 1);
-      s.image = image;
+      s.images = images;
       f.sequences.push_back(std::move(s));
       f.advantages.push_back(c.advantage);
       f.rollout_logprobs.push_back(&c.rollout_logprobs);
@@ -128,11 +128,11 @@ PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW
     std::vector<size_t> rows;
     std::map<int64_t, size_t> slot;  // image index -> position in px
     for (size_t i = begin; i < end; ++i) {
-      const int64_t image = f.sequences[i].image;
-      if (image < 0) continue;
-      auto [it, fresh] = slot.emplace(image, px.size());
-      if (fresh) px.push_back(f.pixel_values[static_cast<size_t>(image)]);
-      rows.push_back(it->second);
+      for (int64_t image : f.sequences[i].images) {
+        auto [it, fresh] = slot.emplace(image, px.size());
+        if (fresh) px.push_back(f.pixel_values[static_cast<size_t>(image)]);
+        rows.push_back(it->second);
+      }
     }
     if (px.empty()) return at::Tensor();
     const std::vector<at::Tensor> feats = m.image_features(px);  // (F_i, D) each
@@ -144,7 +144,7 @@ PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW
   auto positions_of = [&](model::Vlm& m, const MicroBatch& mb, size_t begin, size_t end) {
     std::vector<at::Tensor> px;
     for (size_t i = begin; i < end; ++i) {
-      if (f.sequences[i].image >= 0) px.push_back(f.pixel_values[static_cast<size_t>(f.sequences[i].image)]);
+      for (int64_t image : f.sequences[i].images) px.push_back(f.pixel_values[static_cast<size_t>(image)]);
     }
     return m.positions(mb.ids, mb.attention, px);
   };

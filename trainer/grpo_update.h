@@ -40,8 +40,8 @@ struct Completion {
 struct Group {
   std::string prompt_id;
   std::vector<int32_t> prompt;  ///< prompt ids, image placeholders expanded
-  at::Tensor pixel_values;      ///< (1, 3, S, S) float32; undefined = text only
-  std::string image;            ///< image path the rollout used ("" = none); the learner recomputes pixel_values
+  std::vector<at::Tensor> pixel_values;  ///< one (1, ...) float32 tensor per image, in prompt order (vlm.h); empty = text only
+  std::vector<std::string> images;       ///< image paths the rollout used (none = text only); the learner recomputes pixel_values
   std::vector<Completion> completions;
   int64_t mini_batch = 0;       ///< which mini-batch of the step it belongs to (assign_mini_batches)
 };

@@ -166,7 +166,7 @@ LearnerResult run_learner(const ExperimentConfig& c, const std::string& config_y
   const std::string& resume_dir = core.resume_dir;
 
   const auto data = dataset::read_jsonl(c.data.train, dataset::read_options(c.data));
-  if (rank0 && !data.bad.empty()) spdlog::warn("{}: skipped {} bad rows (data.on_bad_row: skip)", c.data.train, data.bad.size());
+  if (rank0 && !data.bad.empty()) spdlog::warn("{}", dataset::skipped_rows_summary(data));
   DataOrder order(static_cast<int64_t>(data.rows.size()), state.seed, c.data.shuffle, state.epoch, state.cursor);
   SftCache cache;
 
@@ -216,25 +216,23 @@ LearnerResult run_learner(const ExperimentConfig& c, const std::string& config_y
         continue;
       }
       try {
-        at::Tensor px;
-        if (!row.image.empty()) px = inputs.pixel_values(row.image);
+        model::PromptImages images = inputs.images(row.images);
         auto it = cache.sequences.find(r);
         if (it == cache.sequences.end()) {
           SEER_CHECK(row.is_conversation(), "{}:{}: not a conversation row; SFT trains on {{\"conversations\": ...}} rows",
                      c.data.train, row.line);
           std::vector<std::pair<std::string, std::string>> turns;
           for (const auto& t : row.conversation) turns.emplace_back(t.role, t.content);
-          const auto ex = inputs.sft_example(turns, fmt::format("{}:{}", c.data.train, row.line),
-                                             px.defined() ? inputs.image_tokens(px) : -1);
+          const auto ex = inputs.sft_example(turns, images.tokens, fmt::format("{}:{}", c.data.train, row.line));
           Sequence s;
           s.ids = ex.ids;
           s.target = ex.target;
           it = cache.sequences.emplace(r, std::move(s)).first;
         }
         Sequence s = it->second;
-        if (px.defined()) {
-          s.image = static_cast<int64_t>(pixels.size());
-          pixels.push_back(px);
+        for (at::Tensor& px : images.pixel_values) {
+          s.images.push_back(static_cast<int64_t>(pixels.size()));
+          pixels.push_back(std::move(px));
         }
         local.push_back(std::move(s));
       } catch (const Error& e) {

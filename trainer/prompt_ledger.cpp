@@ -129,6 +129,13 @@ void PromptLedger::skip(const std::vector<std::string>& prompt_ids) {
   }
 }
 
+int64_t PromptLedger::row_of(const std::string& prompt_id) const {
+  std::pair<int64_t, int64_t> key;
+  if (!parse_prompt_id(prompt_id, key)) return -1;
+  auto it = slots_.find(key);
+  return it == slots_.end() ? -1 : it->second.row;
+}
+
 std::string PromptLedger::holder(const std::string& prompt_id) const {
   std::pair<int64_t, int64_t> key;
   if (!parse_prompt_id(prompt_id, key)) return "";

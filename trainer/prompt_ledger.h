@@ -65,6 +65,8 @@ class PromptLedger {
   /// Prompt ids this ledger must not hand out (done before the checkpoint it resumes from); malformed ids are
   /// ignored. A late group for one of them is answered as duplicate.
   void skip(const std::vector<std::string>& prompt_ids);
+  /// The dataset row of `prompt_id` while it is in flight (leased, released or received); -1 otherwise.
+  int64_t row_of(const std::string& prompt_id) const;
   /// The worker holding `prompt_id`'s lease ("" when not leased).
   std::string holder(const std::string& prompt_id) const;
   const LedgerCounts& counts() const { return counts_; }

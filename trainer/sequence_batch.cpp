@@ -34,10 +34,10 @@ MicroBatch collate(const std::vector<Sequence>& sequences, size_t begin, size_t 
       tgt[b][static_cast<int64_t>(t)] = s.target[t] != 0 && t > 0;
       mb.tokens += s.target[t] != 0 && t > 0;
     }
-    if (s.image >= 0) {
-      SEER_CHECK(static_cast<size_t>(s.image) < image_features.size(), "sequence {}: image {} of {}", begin + b, s.image,
-                 image_features.size());
-      const at::Tensor& feats = image_features[static_cast<size_t>(s.image)];
+    for (int64_t image : s.images) {
+      SEER_CHECK(image >= 0 && static_cast<size_t>(image) < image_features.size(), "sequence {}: image {} of {}",
+                 begin + static_cast<size_t>(b), image, image_features.size());
+      const at::Tensor& feats = image_features[static_cast<size_t>(image)];
       // undefined: the caller runs the vision tower itself; rows flattened, as images may differ in size
       if (feats.defined()) images.push_back(feats.reshape({-1, feats.size(-1)}));
     }

@@ -1,6 +1,6 @@
 // Training sequences and their collation into padded micro-batches. A sequence is prompt + response
-// token ids with a target mask (SFT: assistant tokens; GRPO: the completion), and the index of its
-// prompt's image in a per-step list of vision features, so the vision tower runs once per image per step.
+// token ids with a target mask (SFT: assistant tokens; GRPO: the completion), and the indexes of its
+// prompt's images in a per-step list of vision features, so the vision tower runs once per image per step.
 #pragma once
 
 #include <cstdint>
@@ -13,7 +13,7 @@ namespace seer::trainer {
 struct Sequence {
   std::vector<int32_t> ids;     ///< whole sequence, image placeholders expanded
   std::vector<uint8_t> target;  ///< 1 = a trained token (predicted from the previous one); same length as ids
-  int64_t image = -1;           ///< index into the step's image list; -1 = text only
+  std::vector<int64_t> images;  ///< indexes into the step's image list, in prompt order; empty = text only
 };
 
 struct MicroBatch {
@@ -25,7 +25,7 @@ struct MicroBatch {
 };
 
 /// Collates `sequences[begin, end)`. `image_features` holds one (1, F, D_v) tensor per image index (F may differ).
-/// Throws seer::Error when a sequence's ids and target differ in length or its image index is out of range.
+/// Throws seer::Error when a sequence's ids and target differ in length or an image index is out of range.
 MicroBatch collate(const std::vector<Sequence>& sequences, size_t begin, size_t end,
                    const std::vector<at::Tensor>& image_features, int64_t pad_id);
 

@@ -35,7 +35,7 @@ SftUpdateStats sft_update(model::Vlm& policy, AdamW& optimizer, Communicator& co
     MicroBatch mb = collate(local, b, e, frozen ? vision : std::vector<at::Tensor>(pixel_values.size()), o.pad_id);
     std::vector<at::Tensor> px;  // the rows' images in row order
     for (size_t i = b; i < e; ++i) {
-      if (local[i].image >= 0) px.push_back(pixel_values[static_cast<size_t>(local[i].image)]);
+      for (int64_t image : local[i].images) px.push_back(pixel_values[static_cast<size_t>(image)]);
     }
     at::Tensor feats;
     if (frozen && mb.images.defined()) {

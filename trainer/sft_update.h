@@ -32,7 +32,7 @@ struct SftUpdateStats {  ///< global values
   double allreduce_bus_bandwidth = 0;
 };
 
-/// `local`: this rank's sequences; `pixel_values`: one (1, 3, S, S) tensor per image index they use.
+/// `local`: this rank's sequences; `pixel_values`: one (1, ...) image tensor (vlm.h) per image index they use.
 SftUpdateStats sft_update(model::Vlm& policy, AdamW& optimizer, Communicator& comm, const std::vector<Sequence>& local,
                           const std::vector<at::Tensor>& pixel_values, const SftUpdateOptions& options);
 

@@ -47,7 +47,7 @@ TEST_F(DatasetTest, ReadsBothFormats) {
   ASSERT_EQ(d.rows.size(), 4u);
   EXPECT_EQ(d.rows[0].id, "r1");
   EXPECT_EQ(d.rows[0].answer, "<answer> 3 </answer>");
-  EXPECT_EQ(d.rows[0].image, fs::weakly_canonical(root_ / "data" / "img" / "a.png").string());
+  EXPECT_EQ(d.rows[0].images, std::vector<std::string>{fs::weakly_canonical(root_ / "data" / "img" / "a.png").string()});
   EXPECT_EQ(d.rows[1].answer, "B");  // "answer" when the row has no "solution"
   EXPECT_EQ(d.rows[1].options, (std::vector<std::string>{"A", "B"}));
   EXPECT_EQ(d.rows[2].id, "7");
@@ -56,7 +56,7 @@ TEST_F(DatasetTest, ReadsBothFormats) {
   EXPECT_EQ(d.rows[2].conversation[0].role, "user");
   EXPECT_EQ(d.rows[2].conversation[1].role, "assistant");
   EXPECT_EQ(d.rows[3].answer, "2");
-  EXPECT_TRUE(d.rows[3].image.empty());
+  EXPECT_TRUE(d.rows[3].images.empty());
 }
 
 TEST_F(DatasetTest, EveryBadRowKindNamesFileAndLine) {
@@ -75,9 +75,15 @@ TEST_F(DatasetTest, EveryBadRowKindNamesFileAndLine) {
       {R"({"image": "img/a.png", "conversations": [{"from": "robot", "value": "<image>"}]})", "unknown speaker 'robot'"},
       {R"({"image": "img/a.png", "conversations": [{"from": "human", "value": "<image> hi"}]})", "must end with a gpt turn"},
       {R"({"image": "img/a.png", "conversations": [{"from": "human", "value": "hi"}, {"from": "gpt", "value": "x"}]})",
-       "exactly one '<image>'"},
+       "holds 0 '<image>' tag(s) for the row's 1 image(s)"},
       {R"({"conversations": [{"from": "human", "value": "<image> hi"}, {"from": "gpt", "value": "x"}]})",
-       "the row has no image"},
+       "holds 1 '<image>' tag(s) for the row's 0 image(s)"},
+      {R"({"image": ["img/a.png", "img/a.png"], "conversations": [{"from": "human", "value": "<image> hi"}, {"from": "gpt", "value": "x"}]})",
+       "holds 1 '<image>' tag(s) for the row's 2 image(s)"},
+      {R"({"image": "img/a.png", "problem": "<image> and <image>?", "solution": "3"})",
+       "'problem' holds 2 '<image>' tag(s) for the row's 1 image(s)"},
+      {R"({"image": ["img/a.png", 3], "problem": "q", "solution": "3"})", "'image[1]' must be a path string"},
+      {R"({"image": ["img/a.png", "../secret.png"], "problem": "q", "solution": "3"})", "'image[1]': "},
       {R"({"image": "../secret.png", "problem": "q", "solution": "3"})", "outside the image root"},
       {R"({"image": "/etc/passwd", "problem": "q", "solution": "3"})", "outside the image root"},
       {R"({"image": "", "problem": "q", "solution": "3"})", "empty image path"},
@@ -102,7 +108,15 @@ TEST_F(DatasetTest, EveryBadRowKindNamesFileAndLine) {
   }
   ReadOptions skip;
   skip.skip_bad_rows = true;
-  EXPECT_EQ(read_jsonl(path, skip).bad.size(), bad.size());
+  const Dataset skipped = read_jsonl(path, skip);
+  EXPECT_EQ(skipped.bad.size(), bad.size());
+  // The log line names the first rows with their reasons.
+  const std::string summary = skipped_rows_summary(skipped, 2);
+  EXPECT_EQ(summary.rfind(path + ": skipped " + std::to_string(bad.size()) + " bad row(s)", 0), 0u) << summary;
+  EXPECT_NE(summary.find(path + ":2: a row must be a JSON object"), std::string::npos) << summary;
+  EXPECT_EQ(summary.find(path + ":3:"), std::string::npos) << summary;
+  EXPECT_EQ(summary.substr(summary.size() - 5), "; ...");
+  EXPECT_EQ(skipped_rows_summary(read_jsonl_all(write("{\"problem\": \"q\", \"solution\": 1}\n"), {})), "");
 }
 
 TEST_F(DatasetTest, SymlinkOutOfTheRootIsRefused) {
@@ -125,7 +139,31 @@ TEST_F(DatasetTest, ConfiguredFieldsAndImageRoot) {
   const Dataset d = read_jsonl(path, o);
   ASSERT_EQ(d.rows.size(), 1u);
   EXPECT_EQ(d.rows[0].question, "How many?");
-  EXPECT_EQ(fs::path(d.rows[0].image).filename(), "a.png");
+  ASSERT_EQ(d.rows[0].images.size(), 1u);
+  EXPECT_EQ(fs::path(d.rows[0].images[0]).filename(), "a.png");
+}
+
+TEST_F(DatasetTest, SeveralImagesPerRowInOrder) {
+  write_png((root_ / "data" / "img" / "b.png").string(), Image(8, 4, 3, 10));
+  const std::string path = write(
+      R"({"image": ["img/b.png", "img/a.png"], "problem": "Left <image>, right <image>: same count?", "solution": "no"})" "\n"
+      R"({"image": ["img/a.png", "img/b.png"], "problem": "How many in all?", "solution": "5"})" "\n"
+      R"({"image": ["img/a.png", "img/b.png"], "conversations": [{"from": "human", "value": "<image> and <image>?"}, {"from": "gpt", "value": "x"}]})" "\n"
+      R"({"image": [], "problem": "1+1?", "solution": "2"})" "\n");
+  const Dataset d = read_jsonl(path, {});
+  ASSERT_EQ(d.rows.size(), 4u);
+  auto names = [](const Row& r) {
+    std::vector<std::string> out;
+    for (const auto& p : r.images) out.push_back(fs::path(p).filename().string());
+    return out;
+  };
+  EXPECT_EQ(names(d.rows[0]), (std::vector<std::string>{"b.png", "a.png"}));
+  EXPECT_EQ(names(d.rows[1]), (std::vector<std::string>{"a.png", "b.png"}));  // untagged: both before the question
+  EXPECT_EQ(names(d.rows[2]), (std::vector<std::string>{"a.png", "b.png"}));
+  EXPECT_TRUE(d.rows[3].images.empty());
+  const CheckReport r = check_dataset(path, {});
+  EXPECT_TRUE(r.ok()) << (r.problems.empty() ? "" : r.problems[0]);
+  EXPECT_EQ(r.images, 6);
 }
 
 TEST_F(DatasetTest, CheckReportsEveryBadRowAndCounts) {

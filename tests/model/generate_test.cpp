@@ -30,7 +30,7 @@ class Generation : public ::testing::Test {
   }
   /// The golden prompt with `drop` text tokens removed from its end, and a different image per variant.
   Prompt variant(int64_t drop, double shade) const {
-    return {ids_.narrow(0, 0, ids_.size(0) - drop).clone(), (pixels_ * shade).clone()};
+    return {ids_.narrow(0, 0, ids_.size(0) - drop).clone(), {(pixels_ * shade).clone()}};
   }
   std::unique_ptr<Vlm> model_;
   torch::Tensor ids_, pixels_;
@@ -90,7 +90,7 @@ TEST_F(Generation, LogprobsEqualTheTrainingForward) {
     ids[r].narrow(0, n, len).copy_(g.tokens[r].narrow(0, 0, len));
     mask[r].narrow(0, 0, n + len).fill_(1);
     targets[r].narrow(0, n, len).fill_(true);
-    images.push_back(pr.pixel_values);
+    images.push_back(pr.images[0]);
   }
   torch::NoGradGuard no_grad;
   const auto features = model_->image_features(torch::cat(images, 0));
@@ -132,7 +132,7 @@ TEST(GenerationTiny, BannedTokensNeverSampledAndFinishReasons) {
   p.max_new_tokens = 64;
   p.stop_ids = {258};
   p.banned_ids = {256};
-  const auto g = generate(*model, {{ids, torch::zeros({1, 3, 32, 32})}}, 8, p);
+  const auto g = generate(*model, {Prompt{ids, {torch::zeros({1, 3, 32, 32})}}}, 8, p);
   EXPECT_FALSE((g.tokens == image).any().item<bool>());
   EXPECT_FALSE((g.tokens.narrow(1, 0, 1) == 256).any().item<bool>());
   for (size_t r = 0; r < g.finish.size(); ++r) {

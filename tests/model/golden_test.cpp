@@ -74,7 +74,7 @@ TEST_P(Golden, GreedyGenerationMatchesExactly) {
   p.temperature = 0;
   p.max_new_tokens = ref("generate.new_tokens").size(1);
   p.keep_step_logits = true;  // transformers 4.45 stops only at max_new_tokens here: no stop ids
-  Prompt prompt{ref("input.input_ids")[0], ref("input.pixel_values")};
+  Prompt prompt{ref("input.input_ids")[0], {ref("input.pixel_values")}};
   const Generation g = generate(*model_, {prompt}, 1, p);
   EXPECT_TRUE(torch::equal(g.tokens, ref("generate.new_tokens"))) << g.tokens << "\nvs\n" << ref("generate.new_tokens");
   EXPECT_LT(rel_error(g.step_logits, ref("generate.step_logits")), 1e-4);

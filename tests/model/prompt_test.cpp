@@ -1,5 +1,5 @@
-// Prompt building on the tiny preset's byte-level tokenizer: template, placeholder expansion, prefill,
-// length limit that skips rather than truncates.
+// Prompt building on the tiny preset's byte-level tokenizer: template, placeholder expansion (one or several
+// images, each with its own count), prefill, length limit that skips rather than truncates.
 #include <unistd.h>
 
 #include <filesystem>
@@ -22,7 +22,7 @@ class PromptTest : public ::testing::Test {
     tok_ = std::make_unique<Tokenizer>(Tokenizer::from_file((dir_ / "tokenizer.json").string()));
     spec_.family = ChatFamily::kChatml;
     spec_.image_token_id = tok_->token_to_id("<image>");
-    spec_.image_features = 16;
+    spec_.image_tokens = {16};
     spec_.assistant_prefill = "<think>\n";
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
@@ -33,7 +33,7 @@ class PromptTest : public ::testing::Test {
 
 TEST_F(PromptTest, ImagePlaceholderExpandedAndPrefillAtTheEnd) {
   spec_.system_prompt = "Think, then answer.";
-  const auto p = build_prompt(*tok_, spec_, "What is the sum?", true, "row 1");
+  const auto p = build_prompt(*tok_, spec_, question_parts("What is the sum?", 1, "", "row 1"), "row 1");
   EXPECT_EQ(p.text,
             "<|im_start|>system\nThink, then answer.<|im_end|>\n<|im_start|>user\n<image>What is the sum?<|im_end|>\n"
             "<|im_start|>assistant\n<think>\n");
@@ -55,15 +55,56 @@ TEST_F(PromptTest, ImagePlaceholderExpandedAndPrefillAtTheEnd) {
 TEST_F(PromptTest, OverLongPromptIsRefusedNamingTheSample) {
   spec_.max_prompt_tokens = 40;
   try {
-    build_prompt(*tok_, spec_, std::string(200, 'x'), true, "train.jsonl:7");
+    build_prompt(*tok_, spec_, question_parts(std::string(200, 'x'), 1, "", "train.jsonl:7"), "train.jsonl:7");
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("train.jsonl:7: prompt is"), std::string::npos) << e.what();
   }
 }
 
-TEST_F(PromptTest, ImageTokenInsideTheQuestionIsAnError) {
-  EXPECT_THROW(build_prompt(*tok_, spec_, "look <image> here", true, "row 2"), Error);
+TEST_F(PromptTest, ImageTokenInsideTheQuestionTextIsAnError) {
+  // An image item plus the placeholder's text inside a text item: two placeholders for one image.
+  const std::vector<ChatPart> user = {{ChatPart::kImage, ""}, {ChatPart::kText, "look <image> here"}};
+  EXPECT_THROW(build_prompt(*tok_, spec_, user, "row 2"), Error);
+}
+
+TEST_F(PromptTest, QuestionTagsPlaceTheImagesOrTheyComeFirst) {
+  const auto tagged = question_parts("left <image> right <image>?", 2, "\n", "r");
+  ASSERT_EQ(tagged.size(), 5u);
+  EXPECT_EQ(tagged[0].text, "left ");
+  EXPECT_EQ(tagged[1].kind, ChatPart::kImage);
+  EXPECT_EQ(tagged[2].text, " right ");
+  EXPECT_EQ(tagged[3].kind, ChatPart::kImage);
+  EXPECT_EQ(tagged[4].text, "?");
+  const auto untagged = question_parts("How many?", 2, "\n", "r");
+  ASSERT_EQ(untagged.size(), 3u);
+  EXPECT_EQ(untagged[0].kind, ChatPart::kImage);
+  EXPECT_EQ(untagged[1].kind, ChatPart::kImage);
+  EXPECT_EQ(untagged[2].text, "\nHow many?");
+  EXPECT_EQ(question_parts("How many?", 0, "\n", "r")[0].text, "How many?");  // no separator without images
+  try {
+    question_parts("a <image> b <image>", 1, "", "train.jsonl:9");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("train.jsonl:9: the question holds 2 '<image>' tag(s) for 1 image(s)"),
+              std::string::npos) << e.what();
+  }
+}
+
+TEST_F(PromptTest, EachImageExpandsToItsOwnCountInOrder) {
+  spec_.image_tokens = {3, 5};
+  const auto p = build_prompt(*tok_, spec_, question_parts("A <image> then B <image>", 2, "", "r"), "r");
+  // Runs of placeholders, in order of appearance: 3 then 5, separated by text.
+  std::vector<int> runs;
+  for (size_t i = 0; i < p.ids.size(); ++i) {
+    if (p.ids[i] != spec_.image_token_id) continue;
+    if (i == 0 || p.ids[i - 1] != spec_.image_token_id) runs.push_back(0);
+    ++runs.back();
+  }
+  EXPECT_EQ(runs, (std::vector<int>{3, 5}));
+  // More placeholders than image counts.
+  EXPECT_THROW(expand_image_placeholders({1, spec_.image_token_id, 2, spec_.image_token_id}, spec_.image_token_id, {4}),
+               Error);
 }
 
 TEST_F(PromptTest, SftTargetsAreTheAssistantTurnsOnly) {

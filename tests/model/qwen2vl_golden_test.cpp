@@ -255,16 +255,16 @@ TEST_P(Qwen2VlGolden, GenerateMatchesTransformersGreedy) {
   p.temperature = 0;
   p.max_new_tokens = ref("generate.new_tokens").size(1);
   p.keep_step_logits = true;  // transformers 4.45 stops only at max_new_tokens here: no stop ids
-  const Prompt prompt{ref("input.input_ids")[0], as_grid(ref("input.pixel_values"), grid_)};
+  const Prompt prompt{ref("input.input_ids")[0], {as_grid(ref("input.pixel_values"), grid_)}};
   const Generation g = generate(*vlm, {prompt}, 1, p);
   EXPECT_TRUE(torch::equal(g.tokens, ref("generate.new_tokens"))) << g.tokens << "\nvs\n" << ref("generate.new_tokens");
   EXPECT_LT(rel_error(g.step_logits, ref("generate.step_logits")), 1e-4);
 }
 
 TEST_P(Qwen2VlGolden, LeftPaddedBatchEqualsEachPromptAlone) {
-  // Three prompts: text only, the golden image prompt, and the golden prompt with a different 2x2-window
-  // image (fewer tokens) spliced in; left-padded together, each row's greedy ids and step logits equal the
-  // prompt's own.
+  // Four prompts: text only, the golden image prompt, the golden prompt with a different 2x2-window image
+  // (fewer tokens) spliced in, and the golden prompt with both images (small, then the golden one); left-padded
+  // together, each row's greedy ids and step logits equal the prompt's own.
   auto vlm = Vlm::load(dir_);
   const auto ids = ref("input.input_ids")[0];
   const auto rows = ref("input.pixel_values");
@@ -277,9 +277,14 @@ TEST_P(Qwen2VlGolden, LeftPaddedBatchEqualsEachPromptAlone) {
   const int64_t first = is_image.nonzero()[0][0].item<int64_t>();
   auto small_ids = torch::cat({ids.narrow(0, 0, first), ids.narrow(0, first, small_tokens),
                                ids.narrow(0, first + per_image, ids.size(0) - first - per_image)});
+  const auto& cfg = vlm->config();
+  auto two_ids = torch::cat({ids.narrow(0, 0, first), ids.narrow(0, first, small_tokens),
+                             torch::tensor({cfg.vision_end_token_id, cfg.vision_start_token_id}, torch::kLong),
+                             ids.narrow(0, first, ids.size(0) - first)});
   std::vector<Prompt> prompts = {{ids.narrow(0, first + per_image + 1, ids.size(0) - first - per_image - 1), {}},
-                                 {ids, as_grid(rows, grid_)},
-                                 {small_ids, small_image}};
+                                 {ids, {as_grid(rows, grid_)}},
+                                 {small_ids, {small_image}},
+                                 {two_ids, {small_image, as_grid(rows, grid_)}}};
   SamplingParams p;
   p.temperature = 0;
   p.max_new_tokens = 6;

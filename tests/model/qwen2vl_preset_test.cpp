@@ -1,6 +1,6 @@
 // The tiny-qwen2vl preset through seer's own paths: save -> load gives identical logits and Hugging Face
 // tensor names; the learner's log-probs of sampled completions equal the rollout's (temperature 0.7), for a
-// left-padded batch of prompts with and without images of different sizes.
+// left-padded batch of prompts with no image, one image, and two images of different sizes.
 #include <filesystem>
 
 #include <gtest/gtest.h>
@@ -21,13 +21,14 @@ torch::Tensor random_image(const VlmConfig& c, int64_t h, int64_t w, uint64_t se
   return torch::randn({1, 1, h, w, c.qwen_vision.patch_dim()}, gen);
 }
 
-/// ids: a few text tokens, vision_start, `n` image tokens, vision_end, a few more.
-torch::Tensor prompt_ids(const VlmConfig& c, int64_t n, int64_t variant) {
+/// ids: a few text tokens, then per image vision_start, its `n` image tokens, vision_end, then a few more.
+torch::Tensor prompt_ids(const VlmConfig& c, std::vector<int64_t> images, int64_t variant) {
   std::vector<int64_t> ids = {40 + variant, 41, 42};
-  if (n > 0) {
+  for (int64_t n : images) {
     ids.push_back(c.vision_start_token_id);
     for (int64_t i = 0; i < n; ++i) ids.push_back(c.image_token_index);
     ids.push_back(c.vision_end_token_id);
+    ids.push_back(43);
   }
   for (int64_t i = 0; i < 3 + variant; ++i) ids.push_back(50 + i);
   return torch::tensor(ids, torch::kLong);
@@ -51,7 +52,7 @@ TEST(Qwen2VlPreset, SaveLoadKeepsLogitsAndHuggingFaceNames) {
   }
   torch::NoGradGuard no_grad;
   const auto image = random_image(c, 4, 6, 1);
-  const auto ids = prompt_ids(c, m->image_tokens(image[0]), 0).unsqueeze(0);
+  const auto ids = prompt_ids(c, {m->image_tokens(image[0])}, 0).unsqueeze(0);
   const auto valid = torch::ones_like(ids, torch::kBool);
   auto logits = [&](Vlm& v) {
     return v.logits(v.decode(v.embed(ids, v.image_features(image)), v.positions(ids, valid, {image}), valid));
@@ -64,9 +65,11 @@ TEST(Qwen2VlPreset, LearnerLogprobsEqualTheRollouts) {
   const VlmConfig c = preset_config("tiny-qwen2vl");
   auto m = Vlm::create(c, 7, f32());
   const auto big = random_image(c, 4, 6, 2), small = random_image(c, 2, 2, 3);
-  std::vector<Prompt> prompts = {{prompt_ids(c, 0, 2), {}},
-                                 {prompt_ids(c, m->image_tokens(big[0]), 0), big},
-                                 {prompt_ids(c, m->image_tokens(small[0]), 1), small}};
+  const auto nb = m->image_tokens(big[0]), ns = m->image_tokens(small[0]);
+  std::vector<Prompt> prompts = {{prompt_ids(c, {}, 2), {}},
+                                 {prompt_ids(c, {nb}, 0), {big}},
+                                 {prompt_ids(c, {ns}, 1), {small}},
+                                 {prompt_ids(c, {ns, nb}, 3), {small, big}}};
   SamplingParams p;
   p.temperature = 0.7;
   p.max_new_tokens = 6;
@@ -80,11 +83,9 @@ TEST(Qwen2VlPreset, LearnerLogprobsEqualTheRollouts) {
     auto valid = torch::ones_like(ids, torch::kBool);
     auto target = torch::zeros_like(valid);
     target.narrow(1, pr.ids.size(0), n).fill_(true);
-    std::vector<torch::Tensor> images;
-    if (pr.pixel_values.defined()) images.push_back(pr.pixel_values);
     torch::NoGradGuard no_grad;
-    const auto features = images.empty() ? torch::Tensor() : m->image_features(pr.pixel_values);
-    const auto lp = m->token_logprobs(ids, valid, features, target, 0.7, false, m->positions(ids, valid, images));
+    const auto features = pr.images.empty() ? torch::Tensor() : torch::cat(m->image_features(pr.images), 0);
+    const auto lp = m->token_logprobs(ids, valid, features, target, 0.7, false, m->positions(ids, valid, pr.images));
     const auto ours = lp.logprobs.narrow(1, pr.ids.size(0), n)[0];
     const auto rollout = g.logprobs[r].narrow(0, 0, n);
     EXPECT_LT((ours - rollout).norm().item<double>() / rollout.norm().item<double>(), 1e-5) << "row " << r;

@@ -129,6 +129,37 @@ TEST(CoordinatorService, AWorkerThatPreprocessesImagesDifferentlyIsRefusedAtItsF
   EXPECT_EQ(coord.counts().leased, 2);
 }
 
+TEST(CoordinatorService, ARowsImagesTravelInOrderAndAGroupWithOtherImagesIsNotTrainedOn) {
+  auto data = rows(4);
+  data[0].images = {"/data/b.png", "/data/a.png"};
+  data[1].images = {"/data/c.png"};
+  trainer::Coordinator coord(options(""), data, trainer::DataOrder(4, 1, false));
+  publish(coord, 0, 0xabc);
+  auto c = client(coord, "");
+  const auto lease = c.get_prompts("w1", 2, 0);
+  ASSERT_EQ(lease.prompts.size(), 2u);
+  EXPECT_EQ(lease.prompts[0].images, data[0].images);
+  EXPECT_EQ(lease.prompts[1].images, data[1].images);
+  auto with_images = [](v1::Group g, std::vector<std::string> images) {
+    for (const auto& i : images) g.add_images(i);
+    return g;
+  };
+  // The learner reads the images from the group's paths: another order, another file or none is refused and
+  // the prompt goes out again; the row's own paths are trained on.
+  for (const auto& wrong : std::vector<std::vector<std::string>>{{"/data/a.png", "/data/b.png"}, {"/etc/passwd"}, {}}) {
+    EXPECT_EQ(c.push({with_images(group("0:0", 0, 0xabc, {1, 0}), wrong)}).accepted, 0);
+  }
+  EXPECT_EQ(c.push({with_images(group("0:1", 0, 0xabc, {1, 0}), data[1].images)}).accepted, 1);
+  EXPECT_EQ(c.get_prompts("w2", 1, 0).prompts.at(0).prompt_id, "0:0");
+  EXPECT_EQ(c.push({with_images(group("0:0", 0, 0xabc, {1, 0}), data[0].images)}).accepted, 1);
+  std::atomic<bool> stop{false};
+  auto taken = coord.take(2, 0, stop, 1.0);
+  ASSERT_TRUE(taken.has_value());
+  ASSERT_EQ(taken->size(), 2u);
+  EXPECT_EQ((*taken)[0].images, data[1].images);
+  EXPECT_EQ((*taken)[1].images, data[0].images);
+}
+
 TEST(CoordinatorService, WeightsStreamInChunksAndLoadBitExactly) {
   trainer::Coordinator coord(options("t"), rows(4), trainer::DataOrder(4, 1, false));
   auto learner = model::Vlm::create(model::preset_config("tiny"), 3);

@@ -46,7 +46,7 @@ std::vector<Group> make_groups(int64_t groups, bool with_rollout_logprobs = true
     Group grp;
     grp.prompt_id = "p" + std::to_string(g);
     grp.prompt = prompt_ids(g);
-    grp.pixel_values = at::randn({1, 3, 32, 32}, gen).to(dtype);
+    grp.pixel_values = {at::randn({1, 3, 32, 32}, gen).to(dtype)};
     for (int64_t k = 0; k < 4; ++k) {
       Completion c;
       const int64_t len = 3 + (g + k) % 4;
@@ -99,14 +99,14 @@ TEST(GrpoUpdate, LossGradientMatchesFiniteDifferences) {
   std::vector<double> adv;
   std::vector<at::Tensor> vision;
   for (size_t g = 0; g < groups.size(); ++g) {
-    vision.push_back(policy->vision_features(groups[g].pixel_values));
+    vision.push_back(policy->vision_features(groups[g].pixel_values[0]));
     for (const auto& c : groups[g].completions) {
       Sequence s;
       s.ids = groups[g].prompt;
       s.ids.insert(s.ids.end(), c.tokens.begin(), c.tokens.end());
       s.target.assign(groups[g].prompt.size(), 0);
       s.target.resize(s.ids.size(), 1);
-      s.image = static_cast<int64_t>(g);
+      s.images = {static_cast<int64_t>(g)};
       seqs.push_back(s);
       adv.push_back(c.advantage);
     }
@@ -297,14 +297,14 @@ double mean_entropy(model::Vlm& m, const std::vector<Group>& groups) {
   std::vector<Sequence> seqs;
   std::vector<at::Tensor> vision;
   for (size_t g = 0; g < groups.size(); ++g) {
-    vision.push_back(m.vision_features(groups[g].pixel_values.to(at::kDouble)));
+    vision.push_back(m.vision_features(groups[g].pixel_values[0].to(at::kDouble)));
     for (const auto& c : groups[g].completions) {
       Sequence s;
       s.ids = groups[g].prompt;
       s.ids.insert(s.ids.end(), c.tokens.begin(), c.tokens.end());
       s.target.assign(groups[g].prompt.size(), 0);
       s.target.resize(s.ids.size(), 1);
-      s.image = static_cast<int64_t>(g);
+      s.images = {static_cast<int64_t>(g)};
       seqs.push_back(s);
     }
   }
@@ -353,7 +353,7 @@ TEST(GrpoUpdate, TrainableTowerRunsOncePerGroupWithTheSameUpdate) {
     for (size_t k = 0; k < g.completions.size(); ++k) {
       Group s = g;
       s.prompt_id = g.prompt_id + "/" + std::to_string(k);
-      s.pixel_values = g.pixel_values.clone();
+      s.pixel_values = {g.pixel_values[0].clone()};
       s.completions = {g.completions[k]};
       split.push_back(std::move(s));
     }

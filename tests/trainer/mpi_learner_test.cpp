@@ -46,7 +46,7 @@ std::vector<Group> make_groups(int64_t n) {
     grp.prompt = {257, static_cast<int32_t>(90 + g), 10};
     for (int64_t i = 0; i < tiny().image_feature_count(); ++i) grp.prompt.push_back(static_cast<int32_t>(tiny().image_token_index));
     grp.prompt.push_back(33);
-    grp.pixel_values = at::randn({1, 3, 32, 32}, gen).to(at::kDouble);
+    grp.pixel_values = {at::randn({1, 3, 32, 32}, gen).to(at::kDouble)};
     for (int64_t k = 0; k < 4; ++k) {
       Completion c;
       for (int64_t t = 0; t < 3 + (g + k) % 3; ++t) c.tokens.push_back(static_cast<int32_t>(50 + (g * 5 + k * 11 + t * 3) % 180));
@@ -127,9 +127,9 @@ int main() {
       s.ids.insert(s.ids.end(), groups[g].completions[0].tokens.begin(), groups[g].completions[0].tokens.end());
       s.target.assign(groups[g].prompt.size(), 0);
       s.target.resize(s.ids.size(), 1);
-      s.image = static_cast<int64_t>(g);
+      s.images = {static_cast<int64_t>(g)};
       all.push_back(s);
-      pixels.push_back(groups[g].pixel_values);
+      pixels.push_back(groups[g].pixel_values[0]);
     }
     std::vector<Sequence> mine;
     for (size_t i = static_cast<size_t>(rank); i < all.size(); i += 2) mine.push_back(all[i]);
