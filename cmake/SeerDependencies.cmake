@@ -1,7 +1,28 @@
 # Every third-party library seer uses, all from Debian 12 (scripts/install-deps.sh installs them).
 find_package(Threads REQUIRED)
-find_package(Torch REQUIRED)                      # imported target `torch`
-find_package(Protobuf REQUIRED)                   # protobuf::libprotobuf, protobuf::protoc
+# SEER_LIBTORCH: a LibTorch folder (the `torch` package of scripts/cuda-env.sh) used instead of Debian's. Its
+# Torch, Caffe2 and library are named exactly: CMake would otherwise search the system folders first and mix in
+# Debian's LibTorch 1.13.
+find_package(Protobuf REQUIRED)                   # before LibTorch: a wheel's Caffe2Config otherwise defines a
+                                                  # dummy protobuf::libprotobuf, and nothing links libprotobuf
+if(SEER_LIBTORCH)
+  set(Torch_DIR "${SEER_LIBTORCH}/share/cmake/Torch" CACHE PATH "" FORCE)
+  set(Caffe2_DIR "${SEER_LIBTORCH}/share/cmake/Caffe2" CACHE PATH "" FORCE)
+  set(TORCH_LIBRARY "${SEER_LIBTORCH}/lib/libtorch.so" CACHE FILEPATH "" FORCE)
+  find_package(Torch REQUIRED NO_DEFAULT_PATH PATHS "${Torch_DIR}")
+  # The wheel's NVIDIA libraries (cuBLAS, cuDNN, NCCL, ... of the versions LibTorch was built with) come before
+  # the CUDA toolkit's when the linker resolves LibTorch's dependencies; at run time LibTorch's own RPATH
+  # finds them.
+  file(GLOB _seer_nvidia_libs LIST_DIRECTORIES true "${SEER_LIBTORCH}/../nvidia/*/lib")
+  if(_seer_nvidia_libs)
+    list(JOIN _seer_nvidia_libs ":" _seer_rpath_link)
+    add_link_options("LINKER:-rpath-link,${_seer_rpath_link}")
+  endif()
+  set(_seer_nccl_hint "${SEER_LIBTORCH}/../nvidia/nccl")
+else()
+  find_package(Torch REQUIRED)                    # imported target `torch`
+endif()
+include(SeerTorchIncludes)                        # a PyPI LibTorch's bundled fmt/protobuf headers kept out
 find_package(gRPC CONFIG REQUIRED)                # gRPC::grpc++, gRPC::grpc_cpp_plugin
 find_package(yaml-cpp REQUIRED)                   # plain target `yaml-cpp` (0.7 has no namespace)
 find_package(prometheus-cpp CONFIG REQUIRED)      # prometheus-cpp::core / ::pull
@@ -37,6 +58,11 @@ endif()
 # NCCL: only with CUDA. Searched in the usual places and next to the CUDA toolkit.
 set(SEER_WITH_NCCL OFF)
 if(SEER_WITH_CUDA AND NOT SEER_NCCL STREQUAL "OFF")
+  # The NCCL LibTorch links (a wheel's nvidia/nccl) first: two NCCLs in one process would not mix.
+  if(_seer_nccl_hint)
+    find_path(SEER_NCCL_INCLUDE_DIR nccl.h PATHS "${_seer_nccl_hint}" PATH_SUFFIXES include NO_DEFAULT_PATH)
+    find_library(SEER_NCCL_LIBRARY NAMES nccl libnccl.so.2 PATHS "${_seer_nccl_hint}" PATH_SUFFIXES lib NO_DEFAULT_PATH)
+  endif()
   find_path(SEER_NCCL_INCLUDE_DIR nccl.h HINTS ENV NCCL_HOME ENV CUDA_HOME PATH_SUFFIXES include)
   find_library(SEER_NCCL_LIBRARY NAMES nccl libnccl.so.2 HINTS ENV NCCL_HOME ENV CUDA_HOME PATH_SUFFIXES lib lib64)
   if(SEER_NCCL_INCLUDE_DIR AND SEER_NCCL_LIBRARY)

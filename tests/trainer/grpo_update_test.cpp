@@ -4,6 +4,7 @@
 #include <cmath>
 #include <thread>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -44,7 +45,7 @@ std::vector<Group> make_groups(int64_t groups, bool with_rollout_logprobs = true
   at::Generator gen = at::detail::createCPUGenerator(7);
   for (int64_t g = 0; g < groups; ++g) {
     Group grp;
-    grp.prompt_id = "p" + std::to_string(g);
+    grp.prompt_id = fmt::format("p{}", g);  // not "p" + to_string: GCC 12 -Wstringop-overflow false positive in C++20
     grp.prompt = prompt_ids(g);
     grp.pixel_values = {at::randn({1, 3, 32, 32}, gen).to(dtype)};
     for (int64_t k = 0; k < 4; ++k) {

@@ -4,6 +4,8 @@
 // groups. float64 models (see grpo_update_test.cpp for why).
 #include <cstdio>
 
+#include <fmt/format.h>
+
 #include <torch/torch.h>
 
 #include "model/presets.h"
@@ -42,7 +44,7 @@ std::vector<Group> make_groups(int64_t n) {
   at::Generator gen = at::detail::createCPUGenerator(5);
   for (int64_t g = 0; g < n; ++g) {
     Group grp;
-    grp.prompt_id = "p" + std::to_string(g);
+    grp.prompt_id = fmt::format("p{}", g);  // not "p" + to_string: GCC 12 -Wstringop-overflow false positive in C++20
     grp.prompt = {257, static_cast<int32_t>(90 + g), 10};
     for (int64_t i = 0; i < tiny().image_feature_count(); ++i) grp.prompt.push_back(static_cast<int32_t>(tiny().image_token_index));
     grp.prompt.push_back(33);
