@@ -9,8 +9,10 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
+#include <torch/cuda.h>
 
 #include "core/check.h"
+#include "core/gpu_choice.h"
 #include "core/thread_pool.h"
 #include "model/generate.h"
 #include "model/inputs.h"
@@ -107,7 +109,13 @@ WorkerSummary run_rollout_worker(const ExperimentConfig& c, const WorkerOptions&
   std::unique_ptr<Metrics> metrics;
   if (o.metrics) metrics = std::make_unique<Metrics>(*o.metrics);
   model::LoadOptions lo;
-  lo.device = c.model.device == "auto" ? "cpu" : c.model.device;
+  lo.device = "cpu";
+  if (c.model.device == "cuda" || (c.model.device == "auto" && torch::cuda::is_available())) {
+    // Its own GPU by the launcher's local rank among the visible devices (core/gpu_choice.h).
+    const GpuChoice gpu = choose_gpu(gpu_environment(), static_cast<int>(torch::cuda::device_count()));
+    lo.device = "cuda:" + std::to_string(gpu.ordinal);
+    spdlog::info("rollout worker {}: GPU {} (physical {}; {})", o.worker_id, lo.device, gpu.physical, gpu.reason);
+  }
   auto policy = model::Vlm::load(c.model.path, lo);
   policy->set_train(false);
   const auto inputs = model::ModelInputs::load(c.model.path, policy->config(), model::input_options(c));

@@ -1,7 +1,8 @@
 // The seam between the learner and its collectives (style: c10d Backend). One implementation per file:
 // MPI for CPU tensors (trainer/mpi_communicator.cpp), threads in one process for tests
-// (trainer/thread_communicator.cpp), and a single-rank one; NCCL comes with the GPU work. All are
-// collective: every rank must make the same calls in the same order, whatever its data.
+// (trainer/thread_communicator.cpp), a single-rank one, and NCCL for CUDA tensors
+// (trainer/nccl_communicator.cpp, CUDA builds). All are collective: every rank must make the same calls in the
+// same order, whatever its data.
 #pragma once
 
 #include <memory>
@@ -23,6 +24,12 @@ class Communicator {
   virtual void all_reduce_sum(at::Tensor& tensor) = 0;
   /// Copies `tensor` from `root` to every rank, in place (same shape and dtype on every rank).
   virtual void broadcast(at::Tensor& tensor, int root) = 0;
+  /// Every rank's `input` (n elements, contiguous, same dtype everywhere) into `output` (world·n elements,
+  /// contiguous), in rank order: MPI_Allgather / ncclAllGather.
+  virtual void all_gather(const at::Tensor& input, at::Tensor& output) = 0;
+  /// `input` (world·n elements, contiguous) summed across ranks; rank r receives elements [r·n, (r+1)·n) into
+  /// `output` (n elements): MPI_Reduce_scatter_block / ncclReduceScatter.
+  virtual void reduce_scatter_sum(const at::Tensor& input, at::Tensor& output) = 0;
   virtual void barrier() = 0;
 };
 
@@ -31,6 +38,14 @@ std::unique_ptr<Communicator> make_single_communicator();
 
 /// MPI_COMM_WORLD (MPI_Init_thread on first use, finalised at exit). Throws seer::Error when MPI fails.
 std::unique_ptr<Communicator> make_mpi_communicator();
+
+/// NCCL over the CUDA device current on each rank, the unique id exchanged over MPI (one rank per GPU;
+/// trainer/rank_device.h). Throws seer::Error when this build has no NCCL or NCCL fails.
+std::unique_ptr<Communicator> make_nccl_communicator();
+
+/// Checks the shapes of an all_gather / reduce_scatter_sum call (`world` ranks). Throws seer::Error naming
+/// `backend` and both sizes.
+void check_gather_shapes(const char* backend, const at::Tensor& small, const at::Tensor& large, int world);
 
 /// `world` communicators for ranks run as threads of this process (tests). Each must be used from its own thread.
 std::vector<std::unique_ptr<Communicator>> make_thread_communicators(int world);

@@ -16,6 +16,7 @@
 #include "trainer/checkpoint.h"
 #include "trainer/grpo_learner.h"
 #include "trainer/learner_core.h"
+#include "trainer/rank_device.h"
 #include "trainer/data_order.h"
 #include "trainer/lr_schedule.h"
 #include "trainer/optimizer.h"
@@ -78,14 +79,9 @@ struct SftCache {
 
 }  // namespace
 
-std::string learner_device(const ExperimentConfig& c) {
-  if (c.model.device == "auto") return torch::cuda::is_available() ? "cuda" : "cpu";
-  return c.model.device;
-}
-
 LearnerCore load_learner_core(const ExperimentConfig& c, Communicator& comm) {
   LearnerCore core;
-  core.device = learner_device(c);
+  core.device = rank_device(c, comm);
   core.resume_dir = agree_on_resume(c, comm);
   const std::string model_dir = core.resume_dir.empty() ? c.model.path : (fs::path(core.resume_dir) / "model").string();
   model::LoadOptions lo;

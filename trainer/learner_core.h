@@ -37,7 +37,5 @@ struct LearnerCore {
 /// per checkpoint.resume (collectively: every rank resumes from the same step). Throws seer::Error.
 LearnerCore load_learner_core(const ExperimentConfig& c, Communicator& comm);
 
-/// "cuda" or "cpu" for model.device (auto = CUDA when available).
-std::string learner_device(const ExperimentConfig& c);
 
 }  // namespace seer::trainer

@@ -70,6 +70,24 @@ class MpiCommunicator final : public Communicator {
     if (tensor.is_cuda()) tensor.copy_(host);
   }
 
+  void all_gather(const at::Tensor& input, at::Tensor& output) override {
+    check_gather_shapes("MPI communicator: all_gather", input, output, world_);
+    at::Tensor in = input.is_cuda() ? input.to(at::kCPU) : input;
+    at::Tensor out = output.is_cuda() ? output.to(at::kCPU) : output;
+    SEER_MPI_CHECK(MPI_Allgather(in.data_ptr(), static_cast<int>(in.numel()), mpi_type(in), out.data_ptr(),
+                                 static_cast<int>(in.numel()), mpi_type(out), MPI_COMM_WORLD));
+    if (output.is_cuda()) output.copy_(out);
+  }
+
+  void reduce_scatter_sum(const at::Tensor& input, at::Tensor& output) override {
+    check_gather_shapes("MPI communicator: reduce_scatter_sum", output, input, world_);
+    at::Tensor in = input.is_cuda() ? input.to(at::kCPU) : input;
+    at::Tensor out = output.is_cuda() ? output.to(at::kCPU) : output;
+    SEER_MPI_CHECK(MPI_Reduce_scatter_block(in.data_ptr(), out.data_ptr(), static_cast<int>(out.numel()),
+                                            mpi_type(out), MPI_SUM, MPI_COMM_WORLD));
+    if (output.is_cuda()) output.copy_(out);
+  }
+
   void barrier() override { SEER_MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD)); }
 
  private:

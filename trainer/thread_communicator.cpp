@@ -57,6 +57,24 @@ class ThreadCommunicator final : public Communicator {
     auto value = r_->run(rank_, tensor, [root](const std::vector<at::Tensor>& s) { return s[static_cast<size_t>(root)].clone(); });
     tensor.copy_(value);
   }
+  void all_gather(const at::Tensor& input, at::Tensor& output) override {
+    check_gather_shapes("thread communicator: all_gather", input, output, r_->world);
+    auto all = r_->run(rank_, input, [](const std::vector<at::Tensor>& s) {
+      std::vector<at::Tensor> flat;
+      for (const auto& t : s) flat.push_back(t.reshape({-1}));
+      return at::cat(flat);
+    });
+    output.view({-1}).copy_(all);
+  }
+  void reduce_scatter_sum(const at::Tensor& input, at::Tensor& output) override {
+    check_gather_shapes("thread communicator: reduce_scatter_sum", output, input, r_->world);
+    auto sum = r_->run(rank_, input, [](const std::vector<at::Tensor>& s) {
+      at::Tensor acc = s[0].reshape({-1}).clone();
+      for (size_t i = 1; i < s.size(); ++i) acc.add_(s[i].reshape({-1}));
+      return acc;
+    });
+    output.view({-1}).copy_(sum.narrow(0, rank_ * output.numel(), output.numel()));
+  }
   void barrier() override {
     r_->run(rank_, at::Tensor(), [](const std::vector<at::Tensor>&) { return at::Tensor(); });
   }
@@ -73,10 +91,27 @@ class SingleCommunicator final : public Communicator {
   std::string name() const override { return "single"; }
   void all_reduce_sum(at::Tensor&) override {}
   void broadcast(at::Tensor&, int root) override { SEER_CHECK(root == 0, "single communicator: no rank {}", root); }
+  void all_gather(const at::Tensor& input, at::Tensor& output) override {
+    check_gather_shapes("single communicator: all_gather", input, output, 1);
+    output.view({-1}).copy_(input.reshape({-1}));
+  }
+  void reduce_scatter_sum(const at::Tensor& input, at::Tensor& output) override {
+    check_gather_shapes("single communicator: reduce_scatter_sum", output, input, 1);
+    output.view({-1}).copy_(input.reshape({-1}));
+  }
   void barrier() override {}
 };
 
 }  // namespace
+
+void check_gather_shapes(const char* backend, const at::Tensor& small, const at::Tensor& large, int world) {
+  SEER_CHECK(small.defined() && large.defined() && small.is_contiguous() && large.is_contiguous(),
+             "{}: needs defined, contiguous tensors", backend);
+  SEER_CHECK(large.numel() == small.numel() * world && small.scalar_type() == large.scalar_type(),
+             "{}: {} elements ({}) per rank need {} in all for {} ranks, got {} ({})", backend, small.numel(),
+             c10::toString(small.scalar_type()), small.numel() * world, world, large.numel(),
+             c10::toString(large.scalar_type()));
+}
 
 std::vector<std::unique_ptr<Communicator>> make_thread_communicators(int world) {
   SEER_CHECK(world >= 1, "thread communicators: world size must be >= 1, got {}", world);

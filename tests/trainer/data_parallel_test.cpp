@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "core/check.h"
+#include "seer/build_info.h"
 #include "trainer/communicator.h"
 #include "trainer/grad_sync.h"
 #include "trainer/policy_loss.h"
@@ -87,6 +89,42 @@ TEST(DataParallel, TwoThreadRanksEqualOneRankOnTheWholeBatch) { expect_ranks_mat
 
 TEST(DataParallel, RankWithNoSamplesTakesPartAndAddsNothing) {
   expect_ranks_match_single({{0, 4}, {4, 2}, {4, 0}});  // rank 2 holds no sequence
+}
+
+TEST(Collectives, AllGatherAndReduceScatterOnThreeThreadRanks) {
+  auto comms = make_thread_communicators(3);
+  std::vector<torch::Tensor> gathered(3), blocks(3);
+  std::vector<std::thread> ranks;
+  for (int r = 0; r < 3; ++r) {
+    ranks.emplace_back([&, r] {
+      gathered[static_cast<size_t>(r)] = torch::zeros({6}, torch::kDouble);
+      comms[static_cast<size_t>(r)]->all_gather(torch::full({2}, static_cast<double>(r), torch::kDouble),
+                                                gathered[static_cast<size_t>(r)]);
+      blocks[static_cast<size_t>(r)] = torch::zeros({2}, torch::kDouble);
+      comms[static_cast<size_t>(r)]->reduce_scatter_sum(torch::arange(6, torch::kDouble) * (r + 1),
+                                                        blocks[static_cast<size_t>(r)]);
+    });
+  }
+  for (auto& t : ranks) t.join();
+  for (int r = 0; r < 3; ++r) {
+    EXPECT_TRUE(torch::equal(gathered[static_cast<size_t>(r)], torch::tensor({0., 0., 1., 1., 2., 2.}, torch::kDouble)));
+    // (1 + 2 + 3) · (0..5), block r.
+    EXPECT_TRUE(torch::equal(blocks[static_cast<size_t>(r)], torch::arange(2 * r, 2 * r + 2, torch::kDouble) * 6))
+        << blocks[static_cast<size_t>(r)];
+  }
+  auto single = make_single_communicator();
+  auto out = torch::zeros({4});
+  EXPECT_THROW(single->all_gather(torch::zeros({2}), out), Error);  // 2 elements cannot fill 4 for one rank
+}
+
+TEST(Collectives, NcclIsRefusedClearlyWithoutIt) {
+  if (build::kWithNccl) GTEST_SKIP() << "this build has NCCL (its communicator needs a GPU to run)";
+  try {
+    make_nccl_communicator();
+    FAIL() << "an NCCL communicator without NCCL";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("make build-cuda"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
