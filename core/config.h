@@ -113,6 +113,7 @@ struct TrainerConfig {
   double adam_eps = 1e-8;
   double max_grad_norm = 1.0;           ///< Global-norm clipping; 0 = off.
   int64_t allreduce_bucket_bytes = 25 << 20;
+  bool shard_optimizer = false;         ///< AdamW state and gradient sum sharded across learner ranks (ZeRO 1-2)
 };
 
 /// `checkpoint`: HF-layout checkpoints with optimizer and data-cursor state.

@@ -122,6 +122,8 @@ ConfigSchema::ConfigSchema(ExperimentConfig& c) {
   trainer.number("max_grad_norm", &c.trainer.max_grad_norm, Range::at_least(0), "gradient clipping (0 = off)");
   trainer.integer("allreduce_bucket_bytes", &c.trainer.allreduce_bucket_bytes, Range::at_least(1024),
                   "gradient bucket size for all-reduce, bytes");
+  trainer.flag("shard_optimizer", &c.trainer.shard_optimizer,
+               "shard AdamW state and the gradient sum across learner ranks (ZeRO 1-2); checkpoints unchanged");
 
   SchemaBuilder checkpoint(*this, "checkpoint");
   checkpoint.text("dir", &c.checkpoint.dir, "checkpoint folder (\"\" = <run_dir>/checkpoints)");

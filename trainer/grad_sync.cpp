@@ -5,6 +5,8 @@
 
 #include <ATen/ATen.h>
 
+#include "trainer/sharded_optimizer.h"
+
 namespace seer::trainer {
 
 double GradSyncStats::bus_bandwidth() const {
@@ -68,6 +70,25 @@ double clip_grad_norm(const std::vector<at::Tensor>& params, double max_norm) {
     }
   }
   return norm;
+}
+
+GradientStepStats apply_gradients(AdamW& optimizer, Communicator& comm, double max_norm, int64_t bucket_bytes) {
+  GradientStepStats out;
+  if (ShardedAdamW* sharded = optimizer.sharded()) {
+    const auto t0 = std::chrono::steady_clock::now();
+    out.grad_norm = sharded->step(max_norm);
+    sharded->zero_grad();
+    out.sync.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    out.sync.world_size = comm.world_size();
+    return out;
+  }
+  std::vector<at::Tensor> params;
+  for (const auto& [name, p] : optimizer.params()) params.push_back(p);
+  out.sync = all_reduce_gradients(params, comm, bucket_bytes);
+  out.grad_norm = clip_grad_norm(params, max_norm);
+  optimizer.step();
+  optimizer.zero_grad();
+  return out;
 }
 
 }  // namespace seer::trainer

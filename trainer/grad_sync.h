@@ -9,6 +9,7 @@
 #include <ATen/core/Tensor.h>
 
 #include "trainer/communicator.h"
+#include "trainer/optimizer.h"
 
 namespace seer::trainer {
 
@@ -28,5 +29,15 @@ GradSyncStats all_reduce_gradients(const std::vector<at::Tensor>& params, Commun
 /// Scales gradients so their global L2 norm is at most `max_norm` (no-op when max_norm <= 0); returns the
 /// norm before clipping. Call after all_reduce_gradients: every rank then computes the same norm.
 double clip_grad_norm(const std::vector<at::Tensor>& params, double max_norm);
+
+struct GradientStepStats {
+  double grad_norm = 0;  ///< global L2 norm before clipping
+  GradSyncStats sync;    ///< the collectives (sharded: the whole step's wall time)
+};
+
+/// The update after backward on every rank: gradients summed across ranks, clipped to `max_norm` by global
+/// norm, one AdamW step, gradients zeroed. Replicated AdamW: bucketed all-reduce, clip, step; sharded
+/// (AdamW::shard_across): reduce-scatter, clip, shard update, all-gather (ShardedAdamW::step). Collective.
+GradientStepStats apply_gradients(AdamW& optimizer, Communicator& comm, double max_norm, int64_t bucket_bytes);
 
 }  // namespace seer::trainer

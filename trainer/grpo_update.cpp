@@ -242,8 +242,6 @@ PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW
 
   // Sums for the reported statistics (this rank), reduced at the end.
   double loss_sum = 0, kl_sum = 0, ent_sum = 0, clip_sum = 0, mis_sum = 0, mis_n = 0;
-  std::vector<at::Tensor> params;
-  for (const auto& [name, p] : optimizer.params()) params.push_back(p);
   t0 = Clock::now();
   double allreduce_seconds = 0, allreduce_bytes = 0;
   for (int64_t epoch = 0; epoch < o.ppo_epochs; ++epoch) {
@@ -303,13 +301,11 @@ PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW
           }
         }
       }
-      auto sync = all_reduce_gradients(params, comm, o.bucket_bytes);
-      allreduce_seconds += sync.seconds;
-      allreduce_bytes += static_cast<double>(sync.bytes);
-      st.allreduce_bus_bandwidth = sync.bus_bandwidth();
-      st.grad_norm = clip_grad_norm(params, o.max_grad_norm);
-      optimizer.step();
-      optimizer.zero_grad();
+      const GradientStepStats g = apply_gradients(optimizer, comm, o.max_grad_norm, o.bucket_bytes);
+      allreduce_seconds += g.sync.seconds;
+      allreduce_bytes += static_cast<double>(g.sync.bytes);
+      st.allreduce_bus_bandwidth = g.sync.bus_bandwidth();
+      st.grad_norm = g.grad_norm;
       ++st.optimizer_steps;
     }
   }

@@ -109,6 +109,7 @@ LearnerCore load_learner_core(const ExperimentConfig& c, Communicator& comm) {
     if (c.trainer.vision_tower_lr > 0) ao.lr_scale_by_prefix[prefix] = c.trainer.vision_tower_lr / c.trainer.lr;
   }
   core.optimizer = std::make_unique<AdamW>(core.trainable, ao);
+  if (c.trainer.shard_optimizer) core.optimizer->shard_across(comm);
   core.state.seed = static_cast<uint64_t>(c.seed);
   if (!core.resume_dir.empty()) {
     core.state = read_trainer_state(core.resume_dir);
@@ -132,6 +133,7 @@ std::string LearnerCore::save(const ExperimentConfig& c, const std::string& conf
   std::string dir;
   state.rng_state = rng_bytes();
   state.matmul = model::to_string(model::matmul_backend());
+  optimizer->collect_state();  // collective when sharded: every rank sends its shard of the state
   if (comm.rank() == 0) {
     const auto t = Clock::now();
     dir = save_checkpoint(checkpoint_root(c), *policy, side_files, *optimizer, state, config_yaml, c.checkpoint.keep_last);

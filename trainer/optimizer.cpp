@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "core/check.h"
+#include "trainer/sharded_optimizer.h"
 
 namespace seer::trainer {
 namespace {
@@ -37,7 +38,7 @@ struct AdamW::Impl {
 };
 
 AdamW::AdamW(std::map<std::string, at::Tensor> params, const AdamWOptions& options)
-    : impl_(std::make_unique<Impl>()), params_(std::move(params)) {
+    : impl_(std::make_unique<Impl>()), params_(std::move(params)), options_(options) {
   // Group 0: base LR; group i+1: the i-th prefix. Empty groups are left out (LibTorch refuses them).
   std::vector<std::string> prefixes;
   std::vector<double> scales{1.0};
@@ -82,11 +83,25 @@ void AdamW::set_lr(double lr) {
     static_cast<torch::optim::AdamWOptions&>(groups[g].options()).lr(lr * group_scale_[g]);
   }
   base_lr_ = lr;
+  if (sharded_) sharded_->set_lr(lr);
 }
+
+void AdamW::shard_across(Communicator& comm) {
+  AdamWOptions o = options_;
+  o.lr = base_lr_;
+  sharded_ = std::make_unique<ShardedAdamW>(params_, o, comm);
+}
+
+void AdamW::collect_state() {
+  if (sharded_) gathered_ = sharded_->state();
+}
+
+int64_t AdamW::steps() const { return sharded_ ? sharded_->steps() : steps_; }
 
 double AdamW::lr() const { return base_lr_; }
 
 void AdamW::step() {
+  SEER_CHECK(!sharded_, "AdamW::step on a sharded optimizer (use apply_gradients)");
   impl_->opt->step();
   ++steps_;
 }
@@ -98,6 +113,7 @@ void AdamW::zero_grad() {
 }
 
 std::map<std::string, at::Tensor> AdamW::state() const {
+  if (sharded_) return gathered_;
   std::map<std::string, at::Tensor> out;
   auto& states = impl_->opt->state();
   for (const auto& [name, p] : params_) {
@@ -112,6 +128,10 @@ std::map<std::string, at::Tensor> AdamW::state() const {
 }
 
 void AdamW::load_state(const std::map<std::string, at::Tensor>& state, int64_t steps) {
+  if (sharded_) {
+    sharded_->load_state(state, steps);
+    return;
+  }
   auto& states = impl_->opt->state();
   states.clear();
   for (const auto& [key, t] : state) {

@@ -11,7 +11,11 @@
 
 #include <ATen/core/Tensor.h>
 
+#include "trainer/communicator.h"
+
 namespace seer::trainer {
+
+class ShardedAdamW;
 
 struct AdamWOptions {
   double lr = 1e-6;
@@ -34,11 +38,19 @@ class AdamW {
   void set_lr(double lr);
   /// The base learning rate.
   double lr() const;
-  /// One update from the parameters' current .grad (a parameter without a gradient is skipped).
+  /// One update from the parameters' current .grad (a parameter without a gradient is skipped). Not for a
+  /// sharded optimizer (apply_gradients in grad_sync.h steps both kinds).
   void step();
+  /// Shards the state and the gradient sum across `comm`'s ranks (trainer.shard_optimizer; ZeRO 1-2,
+  /// trainer/sharded_optimizer.h). Call before load_state; every rank calls it.
+  void shard_across(Communicator& comm);
+  /// The sharded optimizer, or nullptr.
+  ShardedAdamW* sharded() { return sharded_.get(); }
+  /// Collective when sharded: gathers the state that state() then returns (before a checkpoint). No-op otherwise.
+  void collect_state();
   void zero_grad();
   /// Optimizer steps taken (restored by load_state).
-  int64_t steps() const { return steps_; }
+  int64_t steps() const;
   const std::map<std::string, at::Tensor>& params() const { return params_; }
 
   /// State as tensors: "exp_avg/NAME", "exp_avg_sq/NAME" (float32 or the parameter's dtype), "step/NAME"
@@ -50,6 +62,9 @@ class AdamW {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  std::unique_ptr<ShardedAdamW> sharded_;
+  std::map<std::string, at::Tensor> gathered_;  ///< sharded: collect_state()'s result
+  AdamWOptions options_;
   std::map<std::string, at::Tensor> params_;
   std::vector<double> group_scale_;  ///< per LibTorch param group
   double base_lr_ = 0;

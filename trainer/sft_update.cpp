@@ -49,15 +49,11 @@ SftUpdateStats sft_update(model::Vlm& policy, AdamW& optimizer, Communicator& co
     loss.backward();
     loss_sum += loss.item<double>();
   }
-  std::vector<at::Tensor> params;
-  for (const auto& [name, p] : optimizer.params()) params.push_back(p);
   st.seconds_forward_backward = std::chrono::duration<double>(Clock::now() - t0).count();
-  auto sync = all_reduce_gradients(params, comm, o.bucket_bytes);
-  st.seconds_allreduce = sync.seconds;
-  st.allreduce_bus_bandwidth = sync.bus_bandwidth();
-  st.grad_norm = clip_grad_norm(params, o.max_grad_norm);
-  optimizer.step();
-  optimizer.zero_grad();
+  const GradientStepStats g = apply_gradients(optimizer, comm, o.max_grad_norm, o.bucket_bytes);
+  st.seconds_allreduce = g.sync.seconds;
+  st.allreduce_bus_bandwidth = g.sync.bus_bandwidth();
+  st.grad_norm = g.grad_norm;
   at::Tensor l = at::tensor(std::vector<double>{loss_sum}, at::kDouble);
   comm.all_reduce_sum(l);
   st.loss = l[0].item<double>();
