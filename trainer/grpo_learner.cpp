@@ -133,6 +133,8 @@ LearnerResult run_grpo_learner(const ExperimentConfig& c, const std::string& con
                  c.trainer.prompts_per_step, c.rollout.group_size, comm.world_size(), c.rollout.max_staleness,
                  reference ? c.algorithm.kl_coef : 0.0);
   }
+  // Every rank must take the same decision to save (it is collective): result.checkpoint is rank 0's only.
+  bool saved_any = false;
   auto checkpoint = [&] {
     if (coord) {
       std::tie(state.epoch, state.cursor) = coord->resume_position();
@@ -140,6 +142,7 @@ LearnerResult run_grpo_learner(const ExperimentConfig& c, const std::string& con
     }
     const std::string dir = core.save(c, config_yaml, comm);
     if (rank0) result.checkpoint = dir;
+    saved_any = true;
   };
 
   CollapseWatch collapse({c.metrics.entropy_floor, c.metrics.no_signal_fraction, 10});
@@ -246,7 +249,7 @@ LearnerResult run_grpo_learner(const ExperimentConfig& c, const std::string& con
       since_checkpoint = 0;
     }
   }
-  if (since_checkpoint > 0 || (result.checkpoint.empty() && core.resume_dir.empty())) checkpoint();
+  if (since_checkpoint > 0 || (!saved_any && core.resume_dir.empty())) checkpoint();
   if (result.checkpoint.empty() && !core.resume_dir.empty()) result.checkpoint = core.resume_dir;
   if (coord) {
     coord->finish();

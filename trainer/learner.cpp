@@ -21,6 +21,7 @@
 #include "trainer/lr_schedule.h"
 #include "trainer/optimizer.h"
 #include "trainer/sft_update.h"
+#include "trainer/sharded_optimizer.h"
 #include "trainer/step_metrics.h"
 
 namespace seer::trainer {
@@ -109,7 +110,14 @@ LearnerCore load_learner_core(const ExperimentConfig& c, Communicator& comm) {
     if (c.trainer.vision_tower_lr > 0) ao.lr_scale_by_prefix[prefix] = c.trainer.vision_tower_lr / c.trainer.lr;
   }
   core.optimizer = std::make_unique<AdamW>(core.trainable, ao);
-  if (c.trainer.shard_optimizer) core.optimizer->shard_across(comm);
+  if (c.trainer.shard_optimizer) {
+    core.optimizer->shard_across(comm);
+    if (comm.rank() == 0) {
+      const ShardedAdamW& sharded = *core.optimizer->sharded();
+      spdlog::info("optimizer state and gradients sharded across {} ranks: {} of {} elements per rank",
+                   comm.world_size(), sharded.shard_elements(), sharded.total_elements());
+    }
+  }
   core.state.seed = static_cast<uint64_t>(c.seed);
   if (!core.resume_dir.empty()) {
     core.state = read_trainer_state(core.resume_dir);
@@ -176,11 +184,14 @@ LearnerResult run_learner(const ExperimentConfig& c, const std::string& config_y
   so.max_grad_norm = c.trainer.max_grad_norm;
   so.bucket_bytes = c.trainer.allreduce_bucket_bytes;
   so.pad_id = inputs.pad_id();
+  // Every rank must take the same decision to save (it is collective): result.checkpoint is rank 0's only.
+  bool saved_any = false;
   auto checkpoint = [&] {
     state.epoch = order.epoch();
     state.cursor = order.cursor();
     const std::string dir = core.save(c, config_yaml, comm);
     if (rank0) result.checkpoint = dir;
+    saved_any = true;
   };
   if (rank0) {
     spdlog::info("SFT: {} rows from {}, {} steps of {} rows on {} rank(s), {} trainable parameters", data.rows.size(),
@@ -270,7 +281,7 @@ LearnerResult run_learner(const ExperimentConfig& c, const std::string& config_y
       since_checkpoint = 0;
     }
   }
-  if (since_checkpoint > 0 || (result.checkpoint.empty() && resume_dir.empty())) checkpoint();
+  if (since_checkpoint > 0 || (!saved_any && resume_dir.empty())) checkpoint();
   if (result.checkpoint.empty() && !resume_dir.empty()) result.checkpoint = resume_dir;
   result.steps_done = state.step;
   return result;

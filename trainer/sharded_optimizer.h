@@ -35,6 +35,8 @@ class ShardedAdamW {
   int64_t steps() const { return steps_; }
   /// Elements this rank's shard holds (state memory is 2 x this per rank).
   int64_t shard_elements() const { return shard_; }
+  /// Elements of all trainable parameters together (before padding to a multiple of the world size).
+  int64_t total_elements() const { return total_; }
 
   /// Collective: the whole state as AdamW::state() names it ("exp_avg/NAME", "exp_avg_sq/NAME", "step/NAME").
   std::map<std::string, at::Tensor> state();
