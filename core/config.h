@@ -114,6 +114,7 @@ struct TrainerConfig {
   double max_grad_norm = 1.0;           ///< Global-norm clipping; 0 = off.
   int64_t allreduce_bucket_bytes = 25 << 20;
   bool shard_optimizer = false;         ///< AdamW state and gradient sum sharded across learner ranks (ZeRO 1-2)
+  bool gradient_checkpointing = false;  ///< Recompute each decoder layer's activations in backward (less memory)
 };
 
 /// `checkpoint`: HF-layout checkpoints with optimizer and data-cursor state.

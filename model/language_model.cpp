@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/check.h"
+#include "model/activation_checkpoint.h"
 
 namespace seer::model {
 
@@ -92,8 +93,16 @@ torch::Tensor DecoderImpl::forward(const torch::Tensor& embeds, const torch::Ten
   // + rope delta), the same on all three streams, which is plain 1-D RoPE.
   const RotaryTable rotary = rotary_table(positions, c_.head_dim, c_.rope_theta, c_.mrope_section, embeds.scalar_type());
   auto x = embeds;
+  const bool recompute = checkpoint_layers_ && is_training() && cache == nullptr && torch::GradMode::is_enabled();
   for (size_t i = 0; i < layers->size(); ++i) {
-    x = layers[i]->as<DecoderLayerImpl>()->forward(x, rotary, allowed, cache);
+    if (recompute) {
+      // By value: backward runs the block after this function has returned.
+      auto layer = std::dynamic_pointer_cast<DecoderLayerImpl>(layers->ptr(i));
+      x = checkpointed([layer, rotary, allowed](const torch::Tensor& h) { return layer->forward(h, rotary, allowed, nullptr); },
+                       x);
+    } else {
+      x = layers[i]->as<DecoderLayerImpl>()->forward(x, rotary, allowed, cache);
+    }
     if (layer_outputs != nullptr) layer_outputs->push_back(x);
   }
   if (cache != nullptr) cache->length = past + T;

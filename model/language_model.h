@@ -41,9 +41,13 @@ class DecoderImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& embeds, const torch::Tensor& positions, const torch::Tensor& key_valid,
                         KvCache* cache, std::vector<torch::Tensor>* layer_outputs = nullptr);
   torch::nn::Embedding embed_tokens{nullptr};
+  /// On: in training mode with autograd on and no KV cache, each layer's activations are recomputed in backward
+  /// instead of kept (activation_checkpoint.h); same gradients, less memory, one more layer forward each.
+  void set_gradient_checkpointing(bool on) { checkpoint_layers_ = on; }
 
  private:
   TextConfig c_;
+  bool checkpoint_layers_ = false;
   torch::nn::ModuleList layers{nullptr};
   RmsNorm norm{nullptr};
 };

@@ -277,6 +277,8 @@ void Vlm::set_train(bool train) {
   }
 }
 
+void Vlm::set_gradient_checkpointing(bool on) { impl_->module->decoder->set_gradient_checkpointing(on); }
+
 int64_t Vlm::vision_passes() const { return impl_->vision_passes; }
 int64_t Vlm::prefill_passes() const { return impl_->prefill_passes; }
 

@@ -112,6 +112,9 @@ class Vlm {
   /// Parameters that take gradients: projector and language model, plus the vision tower if not frozen.
   std::vector<at::Tensor> trainable_parameters() const;
   void set_train(bool train);
+  /// Activation checkpointing per decoder layer while training (trainer.gradient_checkpointing): the same
+  /// gradients with one layer's input kept per layer instead of all its activations.
+  void set_gradient_checkpointing(bool on);
 
   /// Counters for tests and metrics: vision passes (image_features/trace_vision calls) and prefills
   /// (decode calls with a cache starting empty).

@@ -90,6 +90,7 @@ LearnerCore load_learner_core(const ExperimentConfig& c, Communicator& comm) {
   lo.freeze_vision_tower = c.model.freeze_vision_tower;
   core.policy = model::Vlm::load(model_dir, lo);
   core.policy->set_train(true);
+  core.policy->set_gradient_checkpointing(c.trainer.gradient_checkpointing);
   core.inputs = std::make_unique<model::ModelInputs>(
       model::ModelInputs::load(model_dir, core.policy->config(), model::input_options(c)));
   core.side_files = read_model_side_files(model_dir);

@@ -2,7 +2,8 @@
 # `mpirun -np 2 seer train` with trainer.shard_optimizer on reproduces the unsharded run: the same 6 SFT losses
 # and gradient norms (float32 model; the two sum gradients in a different order, so rel < 1e-5, not bits), with
 # weight decay and gradient clipping active. A sharded run stopped after step 3 and resumed by ONE rank (state
-# gathered into the checkpoint, then loaded unsharded) continues the same curve.
+# gathered into the checkpoint, then loaded unsharded) continues the same curve; so does a sharded run with
+# trainer.gradient_checkpointing (each decoder layer recomputed in backward).
 # Usage: shard_train_test.sh SEER_BINARY
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -68,6 +69,10 @@ else bad "the sharded loss curve differs from the unsharded one"; fi
 # Steps 1-2 differ from step 1 onwards only if the optimizer did nothing: make sure the loss moved.
 python3 -c 'import sys; l=[float(x.split()[1]) for x in sys.stdin if x.strip()]; sys.exit(0 if l[-1] < l[0] - 0.1 else 1)' \
   < <(curve sharded) && ok "the loss falls over the 6 steps" || bad "the loss did not fall"
+
+train 2 recomputed true --set trainer.gradient_checkpointing=true || bad "gradient checkpointing run exit $?"
+if same_curve replicated recomputed; then ok "sharded with trainer.gradient_checkpointing: the same curve"
+else bad "gradient checkpointing changes the curve"; curve recomputed; fi
 
 train 2 resumed true --set trainer.steps=3 || bad "sharded 3-step run exit $?"
 timeout 120 "$seer" train "$tmp/config.yaml" --set run_dir="$tmp/resumed" >>"$tmp/resumed.log" 2>&1 || bad "1-rank resume exit $?"
