@@ -38,7 +38,7 @@ struct AdamW::Impl {
 };
 
 AdamW::AdamW(std::map<std::string, at::Tensor> params, const AdamWOptions& options)
-    : impl_(std::make_unique<Impl>()), params_(std::move(params)), options_(options) {
+    : impl_(std::make_unique<Impl>()), options_(options), params_(std::move(params)) {
   // Group 0: base LR; group i+1: the i-th prefix. Empty groups are left out (LibTorch refuses them).
   std::vector<std::string> prefixes;
   std::vector<double> scales{1.0};
