@@ -5,13 +5,17 @@
 
 #include <chrono>
 #include <cstdio>
+#include <memory>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <torch/torch.h>
 #include <torch/version.h>
 
 #include "app/blas_runtime.h"
 #include "app/commands.h"
+#include "app/doctor_memory.h"
 #include "app/process_setup.h"
 #include "seer/build_info.h"
 
@@ -129,12 +133,36 @@ int doctor(double seconds, int threads) {
 }  // namespace
 
 void add_doctor_command(CLI::App& app, Invocation& inv) {
-  auto seconds = std::make_shared<double>(1.0);
-  auto threads = std::make_shared<int>(0);
-  CLI::App* cmd = app.add_subcommand("doctor", "Measure this machine for seer (BLAS, threads, GEMM, bandwidth) and advise");
-  cmd->add_option("--seconds", *seconds, "measurement time per GEMM backend")->check(CLI::Range(0.05, 60.0));
-  cmd->add_option("--threads", *threads, "intra-op threads (default: all cores available)");
-  cmd->callback([seconds, threads, &inv] { inv.exit_code = doctor(*seconds, *threads); });
+  struct Args {
+    double seconds = 1.0;
+    int threads = 0;
+    std::string config;
+    std::vector<std::string> overrides;
+    double gpu_gib = 80;
+    int learner_ranks = 0;
+    std::string attention = "auto";
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand(
+      "doctor", "Measure this machine for seer (BLAS, threads, GEMM, bandwidth) and advise; with --config, estimate "
+                "a run's per-GPU memory instead");
+  cmd->add_option("--seconds", args->seconds, "measurement time per GEMM backend")->check(CLI::Range(0.05, 60.0));
+  cmd->add_option("--threads", args->threads, "intra-op threads (default: all cores available)");
+  cmd->add_option("--config", args->config, "experiment config (YAML): print its per-GPU memory estimate");
+  cmd->add_option("--set", args->overrides, "override a config key, e.g. --set trainer.micro_batch_size=1 (repeatable)")
+      ->allow_extra_args(false);
+  cmd->add_option("--gpu-gib", args->gpu_gib, "memory of one GPU, GiB (with --config)")->check(CLI::Range(1.0, 4096.0));
+  cmd->add_option("--learner-ranks", args->learner_ranks,
+                  "data-parallel learner ranks (with --config; default: cluster.learner_ranks)")
+      ->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("--attention", args->attention,
+                  "attention kernel to assume (with --config): auto (this build's), eager, sdpa (LibTorch >= 2.1 builds)")
+      ->check(CLI::IsMember({"auto", "eager", "sdpa"}));
+  cmd->callback([args, &inv] {
+    inv.exit_code = args->config.empty() ? doctor(args->seconds, args->threads)
+                                         : doctor_memory(args->config, args->overrides, args->gpu_gib, args->learner_ranks,
+                                                         args->attention);
+  });
 }
 
 }  // namespace seer::app

@@ -1,8 +1,18 @@
 #include "model/layers.h"
 
 #include <limits>
+#include <utility>
+
+#include <torch/version.h>
 
 #include "core/check.h"
+
+// scaled_dot_product_attention with a `scale` argument: LibTorch 2.1 and later.
+#if defined(TORCH_VERSION_MAJOR) && (TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1))
+#define SEER_HAVE_SDPA 1
+#else
+#define SEER_HAVE_SDPA 0
+#endif
 
 namespace seer::model {
 
@@ -26,15 +36,40 @@ torch::Tensor RmsNormImpl::forward(const torch::Tensor& x) {
   return weight * h.to(in_dtype);
 }
 
+namespace {
+
+/// k, v with each key/value head repeated for its H/Hkv query heads (transformers' repeat_kv).
+std::pair<torch::Tensor, torch::Tensor> expand_kv(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v) {
+  const int64_t heads = q.size(1), kv_heads = k.size(1);
+  if (heads == kv_heads) return {k, v};
+  const int64_t rep = heads / kv_heads;
+  return {k.repeat_interleave(rep, 1), v.repeat_interleave(rep, 1)};
+}
+
+}  // namespace
+
+bool attention_is_sdpa() { return SEER_HAVE_SDPA != 0; }
+
 torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                         const torch::Tensor& allowed, double scale) {
-  const int64_t heads = q.size(1), kv_heads = k.size(1);
-  torch::Tensor kk = k, vv = v;
-  if (heads != kv_heads) {
-    const int64_t rep = heads / kv_heads;
-    kk = k.repeat_interleave(rep, 1);
-    vv = v.repeat_interleave(rep, 1);
+#if SEER_HAVE_SDPA
+  const auto [kk, vv] = expand_kv(q, k, v);
+  torch::Tensor mask;
+  if (allowed.defined()) {
+    // A row with no allowed key (a padding query) would be NaN in the fused kernels, and NaN gradients poison
+    // the parameters even though the row is never read: let such rows attend everywhere (a uniform average),
+    // which is what the eager path's lowest-value fill gives them.
+    mask = (allowed | allowed.any(-1, /*keepdim=*/true).logical_not()).unsqueeze(1);  // (B, 1, Tq, Tk)
   }
+  return at::scaled_dot_product_attention(q, kk, vv, mask, 0.0, false, scale);
+#else
+  return attention_eager(q, k, v, allowed, scale);
+#endif
+}
+
+torch::Tensor attention_eager(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                              const torch::Tensor& allowed, double scale) {
+  const auto [kk, vv] = expand_kv(q, k, v);
   auto scores = torch::matmul(q, kk.transpose(-1, -2)) * scale;  // (B, H, Tq, Tk)
   if (allowed.defined()) {
     scores = scores.masked_fill(allowed.logical_not().unsqueeze(1), std::numeric_limits<float>::lowest());

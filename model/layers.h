@@ -34,7 +34,14 @@ TORCH_MODULE(RmsNorm);
 /// query head h reads key/value head h / (H/Hkv), as transformers' repeat_kv), `allowed` (B, Tq, Tk) bool
 /// or undefined (= all allowed), scale multiplies q·kᵀ. Returns (B, H, Tq, d). Fully masked rows give a
 /// uniform average instead of NaN (they belong to padding and are never read).
+/// With LibTorch >= 2.1 this is at::scaled_dot_product_attention (fused kernels: on CUDA the memory-efficient
+/// one keeps O(T) instead of the (B, H, Tq, Tk) probabilities for backward); otherwise attention_eager.
 torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                         const torch::Tensor& allowed, double scale);
+/// The same in plain ops (matmul, masked_fill, float32 softmax, matmul), as transformers' eager attention.
+torch::Tensor attention_eager(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                              const torch::Tensor& allowed, double scale);
+/// Whether attention() runs scaled_dot_product_attention in this build.
+bool attention_is_sdpa();
 
 }  // namespace seer::model

@@ -1,0 +1,81 @@
+// Parameter counts from config alone (model/param_count.h) against what exists: the modules seer builds for
+// each preset, every golden checkpoint's stored tensors ($SEER_GOLDEN_DIR and tests/golden), and the model-card
+// sizes of the real configs in configs/models (7B LLaVA, 3B/7B Qwen2.5-VL) the memory estimate is quoted for.
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "model/hf_config.h"
+#include "model/param_count.h"
+#include "model/presets.h"
+#include "model/safetensors.h"
+#include "model/vlm.h"
+
+namespace seer::model {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool starts_with_any(const std::string& name, const std::vector<std::string>& prefixes) {
+  for (const auto& p : prefixes) {
+    if (name.rfind(p, 0) == 0) return true;
+  }
+  return false;
+}
+
+TEST(ParamCount, PresetsEqualTheModulesSeerBuilds) {
+  for (const char* preset : {"tiny", "tiny-qwen2vl"}) {
+    const VlmConfig c = preset_config(preset);
+    auto m = Vlm::create(c, 1, LoadOptions{});
+    ParameterCount built;
+    for (const auto& [name, p] : m->named_parameters()) {
+      if (starts_with_any(name, c.vision_tower_prefixes())) built.vision_tower += p.numel();
+      else if (starts_with_any(name, c.projector_prefixes())) built.projector += p.numel();
+      else built.text += p.numel();
+    }
+    const ParameterCount counted = count_parameters(c);
+    EXPECT_EQ(counted.vision_tower, built.vision_tower) << preset;
+    EXPECT_EQ(counted.projector, built.projector) << preset;
+    EXPECT_EQ(counted.text, built.text) << preset;
+  }
+}
+
+TEST(ParamCount, GoldenCheckpointsEqualTheirStoredTensors) {
+  std::vector<std::string> roots = {SEER_REPO_GOLDEN_DIR};
+  const char* env = std::getenv("SEER_GOLDEN_DIR");
+  roots.push_back(env != nullptr && *env != '\0' ? env : SEER_DEFAULT_GOLDEN_DIR);
+  int checked = 0;
+  for (const auto& root : roots) {
+    if (!fs::is_directory(root)) continue;
+    for (const auto& e : fs::directory_iterator(root)) {
+      if (!fs::exists(e.path() / "config.json") || !fs::exists(e.path() / "model.safetensors")) continue;
+      const VlmConfig c = load_hf_config(e.path().string());
+      SafetensorsFile file((e.path() / "model.safetensors").string());
+      int64_t stored = 0;
+      for (const auto& [name, entry] : file.entries()) {
+        int64_t n = 1;
+        for (int64_t s : entry.shape) n *= s;
+        stored += n;
+      }
+      EXPECT_EQ(count_parameters(c).total(), stored) << e.path();
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 1) << "no golden checkpoint found";
+}
+
+TEST(ParamCount, RealConfigsMatchTheirModelCards) {
+  const std::vector<std::pair<std::string, double>> cards = {
+      {"llava-1.5-7b", 7.06e9}, {"qwen2.5-vl-3b", 3.75e9}, {"qwen2.5-vl-7b", 8.29e9}};
+  for (const auto& [name, billions] : cards) {
+    const VlmConfig c = load_hf_config(std::string(SEER_REPO_MODEL_CONFIGS) + "/" + name);
+    const double n = static_cast<double>(count_parameters(c).total());
+    EXPECT_LT(std::abs(n - billions), 0.005e9) << name << ": " << n;  // the cards round to 3 digits
+  }
+}
+
+}  // namespace
+}  // namespace seer::model
