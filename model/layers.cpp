@@ -6,6 +6,7 @@
 #include <torch/version.h>
 
 #include "core/check.h"
+#include "model/linear.h"
 
 // scaled_dot_product_attention with a `scale` argument: LibTorch 2.1 and later.
 #if defined(TORCH_VERSION_MAJOR) && (TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1))
@@ -60,6 +61,11 @@ torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const to
     // the parameters even though the row is never read: let such rows attend everywhere (a uniform average),
     // which is what the eager path's lowest-value fill gives them.
     mask = (allowed | allowed.any(-1, /*keepdim=*/true).logical_not()).unsqueeze(1);  // (B, 1, Tq, Tk)
+  }
+  if (q.is_cuda() && q.scalar_type() == at::kFloat && compute_dtype() == at::kBFloat16) {
+    // Autocast on the GPU: the attention products in bf16 too (fused kernels accumulate in float32).
+    const auto bf = at::kBFloat16;
+    return at::scaled_dot_product_attention(q.to(bf), kk.to(bf), vv.to(bf), mask, 0.0, false, scale).to(at::kFloat);
   }
   return at::scaled_dot_product_attention(q, kk, vv, mask, 0.0, false, scale);
 #else

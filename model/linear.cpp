@@ -97,7 +97,7 @@ MatmulBackend measure_fastest_backend(int64_t features, int64_t rows) {
 
 at::Tensor linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
   const at::ScalarType dtype = g_dtype;
-  if (dtype != x.scalar_type() && x.scalar_type() == at::kFloat && x.device().is_cpu()) {
+  if (dtype != x.scalar_type() && x.scalar_type() == at::kFloat) {
     // bf16 product, float32 result (autocast semantics): casts are differentiable, master weights stay fp32
     const at::Tensor y = at::linear(x.to(dtype), w.to(dtype), b.defined() ? b.to(dtype) : at::Tensor());
     return y.to(x.scalar_type());

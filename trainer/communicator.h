@@ -39,9 +39,13 @@ std::unique_ptr<Communicator> make_single_communicator();
 /// MPI_COMM_WORLD (MPI_Init_thread on first use, finalised at exit). Throws seer::Error when MPI fails.
 std::unique_ptr<Communicator> make_mpi_communicator();
 
-/// NCCL over the CUDA device current on each rank, the unique id exchanged over MPI (one rank per GPU;
-/// trainer/rank_device.h). Throws seer::Error when this build has no NCCL or NCCL fails.
-std::unique_ptr<Communicator> make_nccl_communicator();
+/// NCCL over CUDA device `device` (made current on this thread), the unique id exchanged over MPI (one rank per
+/// GPU; trainer/rank_device.h). Throws seer::Error when this build has no NCCL or NCCL fails.
+std::unique_ptr<Communicator> make_nccl_communicator(int device);
+
+/// CUDA tensors go to `device` (NCCL), host tensors to `host` (MPI), which must outlive the result; ranks and
+/// world size must agree (seer::Error otherwise). barrier() is the host's.
+std::unique_ptr<Communicator> make_routed_communicator(Communicator& host, std::unique_ptr<Communicator> device);
 
 /// Checks the shapes of an all_gather / reduce_scatter_sum call (`world` ranks). Throws seer::Error naming
 /// `backend` and both sizes.

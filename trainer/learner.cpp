@@ -72,6 +72,19 @@ std::string agree_on_resume(const ExperimentConfig& c, Communicator& comm) {
   return s < 0 ? "" : (fs::path(root) / fmt::format("step-{:08d}", s)).string();
 }
 
+/// cluster.communicator for a rank on `device`: NCCL beside MPI for a GPU learner (auto, nccl) with more than one
+/// rank, nothing (the launcher's communicator) otherwise. Collective. Throws seer::Error for nccl on a CPU.
+std::unique_ptr<Communicator> device_collectives(const ExperimentConfig& c, Communicator& base, const std::string& device) {
+  const bool gpu = device.rfind("cuda", 0) == 0;
+  SEER_CHECK(gpu || c.cluster.communicator != "nccl",
+             "cluster.communicator: nccl needs the learner on a GPU, but model.device resolved to {}", device);
+  if (!gpu || c.cluster.communicator == "mpi" || base.world_size() == 1) return nullptr;
+  const int index = device.size() > 5 ? std::stoi(device.substr(5)) : 0;
+  auto routed = make_routed_communicator(base, make_nccl_communicator(index));
+  if (base.rank() == 0) spdlog::info("collectives: {} (NCCL for GPU tensors, MPI for host ones)", routed->name());
+  return routed;
+}
+
 /// One SFT row as a training sequence (cached: rows are tokenized once per run).
 struct SftCache {
   std::unordered_map<int64_t, Sequence> sequences;
@@ -80,9 +93,11 @@ struct SftCache {
 
 }  // namespace
 
-LearnerCore load_learner_core(const ExperimentConfig& c, Communicator& comm) {
+LearnerCore load_learner_core(const ExperimentConfig& c, Communicator& base) {
   LearnerCore core;
-  core.device = rank_device(c, comm);
+  core.device = rank_device(c, base);
+  core.routed = device_collectives(c, base, core.device);
+  Communicator& comm = core.collectives(base);
   core.resume_dir = agree_on_resume(c, comm);
   const std::string model_dir = core.resume_dir.empty() ? c.model.path : (fs::path(core.resume_dir) / "model").string();
   model::LoadOptions lo;
@@ -156,14 +171,15 @@ std::string checkpoint_root(const ExperimentConfig& c) {
   return c.checkpoint.dir.empty() ? (fs::path(c.resolved_run_dir()) / "checkpoints").string() : c.checkpoint.dir;
 }
 
-LearnerResult run_learner(const ExperimentConfig& c, const std::string& config_yaml, Communicator& comm,
+LearnerResult run_learner(const ExperimentConfig& c, const std::string& config_yaml, Communicator& base,
                           std::shared_ptr<prometheus::Registry> registry, const std::atomic<bool>& stop,
                           const LearnerEnvironment& env) {
-  const bool rank0 = comm.rank() == 0;
+  const bool rank0 = base.rank() == 0;
   LearnerResult result;
   torch::manual_seed(c.seed);
 
-  LearnerCore core = load_learner_core(c, comm);
+  LearnerCore core = load_learner_core(c, base);
+  Communicator& comm = core.collectives(base);
   if (c.algorithm.name != "sft") return run_grpo_learner(c, config_yaml, comm, std::move(registry), stop, env, core);
   auto& policy = core.policy;
   const auto& inputs = *core.inputs;

@@ -27,6 +27,11 @@ struct LearnerCore {
   TrainerState state;
   std::string resume_dir;                         ///< "" = started from model.path
   std::string device;
+  /// On a GPU: NCCL for CUDA tensors routed beside the launcher's MPI for host ones (cluster.communicator);
+  /// null when the launcher's communicator serves everything.
+  std::unique_ptr<Communicator> routed;
+  /// The communicator every collective after loading goes through: `routed` if set, else `base`.
+  Communicator& collectives(Communicator& base) { return routed ? *routed : base; }
 
   /// Rank 0 writes a checkpoint of the current state (RNG captured here; epoch/cursor as set by the caller),
   /// then all ranks meet at a barrier. Returns the folder on rank 0, "" elsewhere.

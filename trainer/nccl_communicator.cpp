@@ -140,6 +140,9 @@ class NcclCommunicator final : public Communicator {
 
 }  // namespace
 
-std::unique_ptr<Communicator> make_nccl_communicator() { return std::make_unique<NcclCommunicator>(); }
+std::unique_ptr<Communicator> make_nccl_communicator(int device) {
+  SEER_CHECK(cudaSetDevice(device) == cudaSuccess, "NCCL communicator: cannot use CUDA device {}", device);
+  return std::make_unique<NcclCommunicator>();
+}
 
 }  // namespace seer::trainer

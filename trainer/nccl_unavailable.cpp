@@ -4,7 +4,7 @@
 
 namespace seer::trainer {
 
-std::unique_ptr<Communicator> make_nccl_communicator() {
+std::unique_ptr<Communicator> make_nccl_communicator(int /*device*/) {
   SEER_FAIL("this seer was built without NCCL (the GPU build: `make build-cuda`)");
 }
 

@@ -28,6 +28,7 @@
 #include "model/qwen2vl_vision.h"
 #include "model/rotary.h"
 #include "model/generate.h"
+#include "golden_env.h"
 #include "model/safetensors.h"
 #include "model/vlm.h"
 
@@ -225,19 +226,19 @@ torch::Tensor as_grid(const torch::Tensor& rows, const GridThw& g) { return rows
 
 TEST_P(Qwen2VlGolden, PolicyLoadsAndMatchesThroughTheVlmApi) {
   torch::NoGradGuard no_grad;
-  auto vlm = Vlm::load(dir_);
+  auto vlm = Vlm::load(dir_, golden_load_options());
   EXPECT_TRUE(vlm->config().dynamic_resolution()) << vlm->config().architecture;
   const auto image = as_grid(ref("input.pixel_values"), grid_);
   EXPECT_EQ(vlm->image_tokens(image[0]), grid_[0] * grid_[1] * grid_[2] / 4);
   const VisionTrace trace = vlm->trace_vision(image, /*all_layers=*/true);
-  EXPECT_LT(rel_error(trace.last_hidden_state[0], ref("vision.last_hidden_state")), 1e-4);
-  EXPECT_LT(rel_error(trace.features[0], ref("projector.image_features")), 1e-4);
+  EXPECT_LT(rel_error(trace.last_hidden_state[0], ref("vision.last_hidden_state")), golden_tolerance());
+  EXPECT_LT(rel_error(trace.features[0], ref("projector.image_features")), golden_tolerance());
   const auto ids = ref("input.input_ids");
   const auto valid = ref("input.attention_mask").to(torch::kBool);
   const auto positions = vlm->positions(ids, valid, {image});
-  EXPECT_TRUE(torch::equal(positions, ref("rope.position_ids")));
+  EXPECT_TRUE(torch::equal(positions.cpu(), ref("rope.position_ids")));
   const auto hidden = vlm->decode(vlm->embed(ids, trace.features), positions, valid);
-  EXPECT_LT(rel_error(vlm->logits(hidden), ref("logits")), 1e-4);
+  EXPECT_LT(rel_error(vlm->logits(hidden), ref("logits")), golden_tolerance());
   // The learner's path: log-probs of the prompt's own tokens from token_logprobs equal log_softmax(logits).
   auto target = torch::ones_like(valid);
   target[0][0] = false;
@@ -246,19 +247,21 @@ TEST_P(Qwen2VlGolden, PolicyLoadsAndMatchesThroughTheVlmApi) {
                           .narrow(1, 0, ids.size(1) - 1)
                           .gather(2, ids.narrow(1, 1, ids.size(1) - 1).unsqueeze(-1))
                           .squeeze(-1);
-  EXPECT_LT(rel_error(lp.logprobs.narrow(1, 1, ids.size(1) - 1), expect), 1e-4);
+  EXPECT_LT(rel_error(lp.logprobs.narrow(1, 1, ids.size(1) - 1), expect), golden_tolerance());
 }
 
 TEST_P(Qwen2VlGolden, GenerateMatchesTransformersGreedy) {
-  auto vlm = Vlm::load(dir_);
+  auto vlm = Vlm::load(dir_, golden_load_options());
   SamplingParams p;
   p.temperature = 0;
   p.max_new_tokens = ref("generate.new_tokens").size(1);
   p.keep_step_logits = true;  // transformers 4.45 stops only at max_new_tokens here: no stop ids
   const Prompt prompt{ref("input.input_ids")[0], {as_grid(ref("input.pixel_values"), grid_)}};
   const Generation g = generate(*vlm, {prompt}, 1, p);
-  EXPECT_TRUE(torch::equal(g.tokens, ref("generate.new_tokens"))) << g.tokens << "\nvs\n" << ref("generate.new_tokens");
-  EXPECT_LT(rel_error(g.step_logits, ref("generate.step_logits")), 1e-4);
+  if (!golden_bf16()) {
+    EXPECT_TRUE(torch::equal(g.tokens.cpu(), ref("generate.new_tokens"))) << g.tokens << "\nvs\n" << ref("generate.new_tokens");
+  }
+  EXPECT_LT(rel_error(g.step_logits, ref("generate.step_logits")), golden_tolerance());
 }
 
 TEST_P(Qwen2VlGolden, LeftPaddedBatchEqualsEachPromptAlone) {

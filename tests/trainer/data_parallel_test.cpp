@@ -117,10 +117,49 @@ TEST(Collectives, AllGatherAndReduceScatterOnThreeThreadRanks) {
   EXPECT_THROW(single->all_gather(torch::zeros({2}), out), Error);  // 2 elements cannot fill 4 for one rank
 }
 
+/// Counts the calls it gets (a stand-in transport for the routing test).
+class CountingCommunicator final : public Communicator {
+ public:
+  CountingCommunicator(int rank, int world, std::string name) : rank_(rank), world_(world), name_(std::move(name)) {}
+  int rank() const override { return rank_; }
+  int world_size() const override { return world_; }
+  std::string name() const override { return name_; }
+  void all_reduce_sum(at::Tensor&) override { ++calls; }
+  void broadcast(at::Tensor&, int) override { ++calls; }
+  void all_gather(const at::Tensor&, at::Tensor&) override { ++calls; }
+  void reduce_scatter_sum(const at::Tensor&, at::Tensor&) override { ++calls; }
+  void barrier() override { ++calls; }
+  int calls = 0;
+
+ private:
+  int rank_, world_;
+  std::string name_;
+};
+
+TEST(Collectives, RoutedSendsHostTensorsToTheHostTransport) {
+  CountingCommunicator host(1, 2, "mpi");
+  auto device = std::make_unique<CountingCommunicator>(1, 2, "nccl");
+  CountingCommunicator* device_view = device.get();
+  auto routed = make_routed_communicator(host, std::move(device));
+  EXPECT_EQ(routed->name(), "nccl+mpi");
+  EXPECT_EQ(routed->rank(), 1);
+  EXPECT_EQ(routed->world_size(), 2);
+  auto t = torch::zeros({4});
+  auto half = torch::zeros({2});
+  routed->all_reduce_sum(t);
+  routed->broadcast(t, 0);
+  routed->all_gather(half, t);
+  routed->reduce_scatter_sum(t, half);
+  routed->barrier();
+  EXPECT_EQ(host.calls, 5);
+  EXPECT_EQ(device_view->calls, 0);  // CUDA tensors would go there (needs a GPU to show)
+  EXPECT_THROW(make_routed_communicator(host, std::make_unique<CountingCommunicator>(0, 2, "nccl")), Error);
+}
+
 TEST(Collectives, NcclIsRefusedClearlyWithoutIt) {
   if (build::kWithNccl) GTEST_SKIP() << "this build has NCCL (its communicator needs a GPU to run)";
   try {
-    make_nccl_communicator();
+    make_nccl_communicator(0);
     FAIL() << "an NCCL communicator without NCCL";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("make build-cuda"), std::string::npos) << e.what();
