@@ -3,6 +3,7 @@
 #   make build       configure and build only
 #   make quickstart  the main job: SFT then GRPO on handwritten digits, before/after table and plot
 #   make build-cuda  the GPU build in build-cuda/: CUDA LibTorch 2.x from PyPI (scripts/cuda-env.sh), CUDA + NCCL
+#   make test-cuda-unit  its unit and golden tests, on the CPU (SDPA attention against transformers)
 BUILD_DIR ?= build
 JOBS ?= 2
 CMAKE_ARGS ?=
@@ -40,7 +41,7 @@ build-cuda: deps
 	cmake --build $(CUDA_BUILD_DIR) -j $(JOBS)
 
 test-cuda-unit: build-cuda
-	cd $(CUDA_BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L unit $(CTEST_ARGS)
+	cd $(CUDA_BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L "unit|golden" $(CTEST_ARGS)
 
 clean:
 	rm -rf $(BUILD_DIR) $(CUDA_BUILD_DIR)

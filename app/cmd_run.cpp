@@ -20,6 +20,7 @@
 
 #include "app/child_process.h"
 #include "app/commands.h"
+#include "app/log_tail.h"
 #include "app/process_setup.h"
 #include "core/check.h"
 #include "core/config_load.h"
@@ -78,7 +79,8 @@ void wait_for_file(const std::string& file, ChildProcess& child, double seconds,
   const auto until = Clock::now() + std::chrono::duration<double>(seconds);
   while (!fs::exists(file)) {
     if (auto st = child.poll()) {
-      SEER_FAIL("{} exited with status {} before it was ready; see {}", child.name(), *st, child.log_path());
+      SEER_FAIL("{}", with_log_excerpt(fmt::format("{} exited with status {} before it was ready", child.name(), *st),
+                                        child.log_path()));
     }
     SEER_CHECK(Clock::now() < until, "{} not ready after {:.0f} s (no {}); see {}", child.name(), seconds, file,
                child.log_path());
@@ -113,6 +115,13 @@ int run(const RunArgs& args, const Invocation& inv) {
     std::map<std::string, std::string> env;
     // Idle OpenMP threads of one process must not spin on cores another process needs.
     if (std::getenv("OMP_WAIT_POLICY") == nullptr) env["OMP_WAIT_POLICY"] = "PASSIVE";
+    // OpenMPI refuses to run as root unless told; containers commonly run as root. Only for the mpirun seer
+    // starts itself (a user's own mpirun keeps their choice), and only when the user has not set it.
+    if (ranks > 1 && ::geteuid() == 0 && std::getenv("OMPI_ALLOW_RUN_AS_ROOT") == nullptr) {
+      env["OMPI_ALLOW_RUN_AS_ROOT"] = "1";
+      env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1";
+      spdlog::info("seer run: running as root, so the learner's mpirun is allowed to (OMPI_ALLOW_RUN_AS_ROOT=1)");
+    }
     spdlog::info("seer run: {} in {} ({} learner rank(s){}); logs in {}", cfg.algorithm.name, run_dir, ranks,
                  rl ? fmt::format(", {} rollout worker(s), reward service", workers) : std::string(), logs);
 
@@ -188,8 +197,8 @@ int run(const RunArgs& args, const Invocation& inv) {
         auto st = pool[i]->poll();
         if (!st || *st == 0) continue;
         if (restarts[i] >= args.max_restarts) {
-          spdlog::error("{} exited with status {} again; not restarting it (see {})", pool[i]->name(), *st,
-                        pool[i]->log_path());
+          spdlog::error("{}", with_log_excerpt(fmt::format("{} exited with status {} again; not restarting it",
+                                                           pool[i]->name(), *st), pool[i]->log_path()));
           pool[i].reset();
           continue;
         }
@@ -215,7 +224,8 @@ int run(const RunArgs& args, const Invocation& inv) {
     if (learner_status == 0) {
       spdlog::info("seer run: {} finished; run folder {}", cfg.name, run_dir);
     } else {
-      spdlog::error("seer run: the learner exited with status {}; see {}", learner_status, logs + "/learner.log");
+      spdlog::error("{}", with_log_excerpt(fmt::format("seer run: the learner exited with status {}", learner_status),
+                                           logs + "/learner.log"));
     }
   } catch (const std::exception& e) {
     spdlog::error("seer run: {}", e.what());

@@ -1,6 +1,7 @@
 #include "model/layers.h"
 
 #include <limits>
+#include <optional>
 #include <utility>
 
 #include <torch/version.h>
@@ -55,7 +56,7 @@ torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const to
                         const torch::Tensor& allowed, double scale) {
 #if SEER_HAVE_SDPA
   const auto [kk, vv] = expand_kv(q, k, v);
-  torch::Tensor mask;
+  std::optional<torch::Tensor> mask;  // an undefined Tensor is not "no mask" to SDPA: nullopt is
   if (allowed.defined()) {
     // A row with no allowed key (a padding query) would be NaN in the fused kernels, and NaN gradients poison
     // the parameters even though the row is never read: let such rows attend everywhere (a uniform average),
@@ -77,10 +78,12 @@ torch::Tensor attention_eager(const torch::Tensor& q, const torch::Tensor& k, co
                               const torch::Tensor& allowed, double scale) {
   const auto [kk, vv] = expand_kv(q, k, v);
   auto scores = torch::matmul(q, kk.transpose(-1, -2)) * scale;  // (B, H, Tq, Tk)
+  // Masked and normalised in float32 (float64 stays): the fill value would overflow bf16.
+  if (q.scalar_type() != torch::kDouble) scores = scores.to(torch::kFloat32);
   if (allowed.defined()) {
     scores = scores.masked_fill(allowed.logical_not().unsqueeze(1), std::numeric_limits<float>::lowest());
   }
-  auto probs = torch::softmax(q.scalar_type() == torch::kDouble ? scores : scores.to(torch::kFloat32), -1).to(q.scalar_type());
+  auto probs = torch::softmax(scores, -1).to(q.scalar_type());
   return torch::matmul(probs, vv);
 }
 

@@ -16,9 +16,10 @@ namespace seer::model {
 namespace {
 
 // Autograd nodes reachable from `root` whose name contains `part` (each node counted once).
-int64_t count_nodes(const std::shared_ptr<torch::autograd::Node>& root, const std::string& part) {
+// (grad_fn() is a shared_ptr in LibTorch 1.13 and an intrusive_ptr in 2.x: take the raw node.)
+int64_t count_nodes(torch::autograd::Node* root, const std::string& part) {
   std::set<torch::autograd::Node*> seen;
-  std::vector<torch::autograd::Node*> stack = {root.get()};
+  std::vector<torch::autograd::Node*> stack = {root};
   int64_t n = 0;
   while (!stack.empty()) {
     auto* node = stack.back();
@@ -37,7 +38,7 @@ std::map<std::string, torch::Tensor> grads_of(Vlm& m, const std::function<torch:
     if (p.grad().defined()) p.mutable_grad().zero_();
   }
   torch::Tensor l = loss();
-  *recompute_nodes = count_nodes(l.grad_fn(), "Recompute");
+  *recompute_nodes = count_nodes(l.grad_fn().get(), "Recompute");
   l.backward();
   std::map<std::string, torch::Tensor> out;
   for (auto& [name, p] : m.named_parameters()) {
@@ -92,7 +93,7 @@ void expect_same_gradients(const std::string& preset) {
   // Evaluation and generation are untouched: no recompute nodes without training mode.
   m->set_train(false);
   m->set_gradient_checkpointing(true);
-  EXPECT_EQ(count_nodes(loss().grad_fn(), "Recompute"), 0) << preset;
+  EXPECT_EQ(count_nodes(loss().grad_fn().get(), "Recompute"), 0) << preset;
 }
 
 TEST(ActivationCheckpoint, SameGradientsTinyLlava) { expect_same_gradients("tiny"); }
