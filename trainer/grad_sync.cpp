@@ -5,6 +5,7 @@
 
 #include <ATen/ATen.h>
 
+#include "trainer/gradient_reducer.h"
 #include "trainer/sharded_optimizer.h"
 
 namespace seer::trainer {
@@ -72,7 +73,8 @@ double clip_grad_norm(const std::vector<at::Tensor>& params, double max_norm) {
   return norm;
 }
 
-GradientStepStats apply_gradients(AdamW& optimizer, Communicator& comm, double max_norm, int64_t bucket_bytes) {
+GradientStepStats apply_gradients(AdamW& optimizer, Communicator& comm, double max_norm, int64_t bucket_bytes,
+                                  GradientReducer* reducer) {
   GradientStepStats out;
   if (ShardedAdamW* sharded = optimizer.sharded()) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -84,10 +86,14 @@ GradientStepStats apply_gradients(AdamW& optimizer, Communicator& comm, double m
   }
   std::vector<at::Tensor> params;
   for (const auto& [name, p] : optimizer.params()) params.push_back(p);
-  out.sync = all_reduce_gradients(params, comm, bucket_bytes);
+  out.sync = reducer != nullptr ? reducer->finish() : all_reduce_gradients(params, comm, bucket_bytes);
   out.grad_norm = clip_grad_norm(params, max_norm);
   optimizer.step();
-  optimizer.zero_grad();
+  if (reducer != nullptr) {
+    reducer->zero();
+  } else {
+    optimizer.zero_grad();
+  }
   return out;
 }
 

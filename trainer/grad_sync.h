@@ -12,6 +12,10 @@
 #include "trainer/optimizer.h"
 
 namespace seer::trainer {
+class GradientReducer;
+}
+
+namespace seer::trainer {
 
 struct GradSyncStats {
   int64_t bytes = 0;        ///< gradient bytes reduced per rank
@@ -38,6 +42,9 @@ struct GradientStepStats {
 /// The update after backward on every rank: gradients summed across ranks, clipped to `max_norm` by global
 /// norm, one AdamW step, gradients zeroed. Replicated AdamW: bucketed all-reduce, clip, step; sharded
 /// (AdamW::shard_across): reduce-scatter, clip, shard update, all-gather (ShardedAdamW::step). Collective.
-GradientStepStats apply_gradients(AdamW& optimizer, Communicator& comm, double max_norm, int64_t bucket_bytes);
+/// With `reducer` (replicated AdamW only) the buckets were all-reduced during backward: finish() reduces the rest,
+/// and the reducer's buckets are zeroed instead of the gradients.
+GradientStepStats apply_gradients(AdamW& optimizer, Communicator& comm, double max_norm, int64_t bucket_bytes,
+                                  GradientReducer* reducer = nullptr);
 
 }  // namespace seer::trainer

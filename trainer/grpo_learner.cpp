@@ -121,7 +121,8 @@ LearnerResult run_grpo_learner(const ExperimentConfig& c, const std::string& con
   }
   std::unique_ptr<model::Vlm> reference;
   if (c.algorithm.kl_coef > 0) reference = load_reference(c, core.device);
-  const PolicyUpdateOptions po = policy_update_options(c, core.inputs->pad_id());
+  PolicyUpdateOptions po = policy_update_options(c, core.inputs->pad_id());
+  po.reducer = core.reducer.get();
   const AdvantageOptions ao = advantage_options(c.algorithm);
   const LrSchedule schedule = parse_lr_schedule(c.trainer.lr_schedule);
   StepMetrics metrics(rank0 ? registry : nullptr,

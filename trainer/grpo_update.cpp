@@ -247,6 +247,10 @@ PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW
   for (int64_t epoch = 0; epoch < o.ppo_epochs; ++epoch) {
     for (int64_t m = 0; m < o.mini_batches; ++m) {
       const double denom = counts[m].item<double>();
+      const Micro* last = nullptr;  // this mini-batch's last micro-batch on this rank: its backward overlaps the all-reduce
+      for (const Micro& mc : micro) {
+        if (mc.mini == m) last = &mc;
+      }
       for (Micro& mc : micro) {
         if (mc.mini != m) continue;
         const bool first = epoch == 0;
@@ -275,6 +279,7 @@ PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW
           token_loss = token_loss - o.entropy_coef * at::where(mask, lp.entropy, at::zeros_like(lp.entropy));
         }
         at::Tensor loss = aggregate(token_loss, mask, o.aggregation, o.norm_len, denom);
+        if (o.reducer != nullptr && &mc == last) o.reducer->arm();
         loss.backward();
         loss_sum += loss.item<double>();
         if (first) {
@@ -301,7 +306,7 @@ PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW
           }
         }
       }
-      const GradientStepStats g = apply_gradients(optimizer, comm, o.max_grad_norm, o.bucket_bytes);
+      const GradientStepStats g = apply_gradients(optimizer, comm, o.max_grad_norm, o.bucket_bytes, o.reducer);
       allreduce_seconds += g.sync.seconds;
       allreduce_bytes += static_cast<double>(g.sync.bytes);
       st.allreduce_bus_bandwidth = g.sync.bus_bandwidth();

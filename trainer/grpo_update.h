@@ -16,6 +16,7 @@
 
 #include "trainer/advantages.h"
 #include "trainer/communicator.h"
+#include "trainer/gradient_reducer.h"
 #include "trainer/policy_loss.h"
 
 namespace seer::model { class Vlm; }
@@ -74,6 +75,7 @@ struct PolicyUpdateOptions {
   double norm_len = 1.0;                ///< seq-mean-token-sum-norm constant (max_new_tokens)
   double max_grad_norm = 1.0;
   int64_t bucket_bytes = 25 << 20;
+  GradientReducer* reducer = nullptr;  ///< overlapped all-reduce (trainer.overlap_allreduce); null = after backward
   bool reference_shares_vision = true;  ///< reference has the policy's frozen vision tower: reuse its features
   int64_t pad_id = 0;
 };

@@ -126,6 +126,16 @@ LearnerCore load_learner_core(const ExperimentConfig& c, Communicator& base) {
     if (c.trainer.vision_tower_lr > 0) ao.lr_scale_by_prefix[prefix] = c.trainer.vision_tower_lr / c.trainer.lr;
   }
   core.optimizer = std::make_unique<AdamW>(core.trainable, ao);
+  const bool overlap = c.trainer.overlap_allreduce == "on" || (c.trainer.overlap_allreduce == "auto" && core.routed);
+  if (overlap && !c.trainer.shard_optimizer && comm.world_size() > 1) {
+    std::vector<at::Tensor> params;
+    for (const auto& [name, p] : core.trainable) params.push_back(p);
+    core.reducer = std::make_unique<GradientReducer>(params, comm, c.trainer.allreduce_bucket_bytes);
+    if (comm.rank() == 0) {
+      spdlog::info("gradients all-reduced during backward: {} buckets of up to {} KiB", core.reducer->buckets(),
+                   c.trainer.allreduce_bucket_bytes >> 10);
+    }
+  }
   if (c.trainer.shard_optimizer) {
     core.optimizer->shard_across(comm);
     if (comm.rank() == 0) {
@@ -200,6 +210,7 @@ LearnerResult run_learner(const ExperimentConfig& c, const std::string& config_y
   so.micro_batch_size = c.trainer.micro_batch_size;
   so.max_grad_norm = c.trainer.max_grad_norm;
   so.bucket_bytes = c.trainer.allreduce_bucket_bytes;
+  so.reducer = core.reducer.get();
   so.pad_id = inputs.pad_id();
   // Every rank must take the same decision to save (it is collective): result.checkpoint is rank 0's only.
   bool saved_any = false;

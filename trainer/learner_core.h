@@ -14,6 +14,7 @@
 #include "model/vlm.h"
 #include "trainer/checkpoint.h"
 #include "trainer/communicator.h"
+#include "trainer/gradient_reducer.h"
 #include "trainer/optimizer.h"
 
 namespace seer::trainer {
@@ -30,6 +31,8 @@ struct LearnerCore {
   /// On a GPU: NCCL for CUDA tensors routed beside the launcher's MPI for host ones (cluster.communicator);
   /// null when the launcher's communicator serves everything.
   std::unique_ptr<Communicator> routed;
+  /// Overlapped all-reduce of the replicated optimizer's gradients (trainer.overlap_allreduce); null = after backward.
+  std::unique_ptr<GradientReducer> reducer;
   /// The communicator every collective after loading goes through: `routed` if set, else `base`.
   Communicator& collectives(Communicator& base) { return routed ? *routed : base; }
 

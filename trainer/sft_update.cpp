@@ -46,11 +46,12 @@ SftUpdateStats sft_update(model::Vlm& policy, AdamW& optimizer, Communicator& co
     auto lp = policy.token_logprobs(mb.ids, mb.attention, feats, mb.target, 1.0, false,
                                     policy.positions(mb.ids, mb.attention, px));
     at::Tensor loss = -lp.logprobs.sum() / denom;
+    if (o.reducer != nullptr && e == local.size()) o.reducer->arm();  // the last backward: reduce as it goes
     loss.backward();
     loss_sum += loss.item<double>();
   }
   st.seconds_forward_backward = std::chrono::duration<double>(Clock::now() - t0).count();
-  const GradientStepStats g = apply_gradients(optimizer, comm, o.max_grad_norm, o.bucket_bytes);
+  const GradientStepStats g = apply_gradients(optimizer, comm, o.max_grad_norm, o.bucket_bytes, o.reducer);
   st.seconds_allreduce = g.sync.seconds;
   st.allreduce_bus_bandwidth = g.sync.bus_bandwidth();
   st.grad_norm = g.grad_norm;

@@ -9,6 +9,7 @@
 #include <ATen/core/Tensor.h>
 
 #include "trainer/communicator.h"
+#include "trainer/gradient_reducer.h"
 #include "trainer/sequence_batch.h"
 
 namespace seer::model { class Vlm; }
@@ -21,6 +22,7 @@ struct SftUpdateOptions {
   int64_t micro_batch_size = 4;
   double max_grad_norm = 1.0;
   int64_t bucket_bytes = 25 << 20;
+  GradientReducer* reducer = nullptr;  ///< overlapped all-reduce (trainer.overlap_allreduce); null = after backward
   int64_t pad_id = 0;
 };
 

@@ -3,7 +3,8 @@
 # and gradient norms (float32 model; the two sum gradients in a different order, so rel < 1e-5, not bits), with
 # weight decay and gradient clipping active. A sharded run stopped after step 3 and resumed by ONE rank (state
 # gathered into the checkpoint, then loaded unsharded) continues the same curve; so does a sharded run with
-# trainer.gradient_checkpointing (each decoder layer recomputed in backward).
+# trainer.gradient_checkpointing (each decoder layer recomputed in backward), and so does an unsharded run whose
+# 64 KiB gradient buckets are all-reduced during backward (trainer.overlap_allreduce=on), with checkpointing.
 # Usage: shard_train_test.sh SEER_BINARY
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -73,6 +74,12 @@ python3 -c 'import sys; l=[float(x.split()[1]) for x in sys.stdin if x.strip()];
 train 2 recomputed true --set trainer.gradient_checkpointing=true || bad "gradient checkpointing run exit $?"
 if same_curve replicated recomputed; then ok "sharded with trainer.gradient_checkpointing: the same curve"
 else bad "gradient checkpointing changes the curve"; curve recomputed; fi
+
+train 2 overlapped false --set trainer.overlap_allreduce=on --set trainer.allreduce_bucket_bytes=65536 \
+  --set trainer.gradient_checkpointing=true || bad "overlapped all-reduce run exit $?"
+grep -q "all-reduced during backward" "$tmp/overlapped.log" || bad "the overlapped run does not say so"
+if same_curve replicated overlapped; then ok "all-reduce during backward (trainer.overlap_allreduce=on): the same curve"
+else bad "the overlapped all-reduce changes the curve"; curve overlapped; fi
 
 train 2 resumed true --set trainer.steps=3 || bad "sharded 3-step run exit $?"
 timeout 120 "$seer" train "$tmp/config.yaml" --set run_dir="$tmp/resumed" >>"$tmp/resumed.log" 2>&1 || bad "1-rank resume exit $?"

@@ -10,6 +10,7 @@
 #include "seer/build_info.h"
 #include "trainer/communicator.h"
 #include "trainer/grad_sync.h"
+#include "trainer/gradient_reducer.h"
 #include "trainer/policy_loss.h"
 
 namespace seer::trainer {
@@ -89,6 +90,57 @@ TEST(DataParallel, TwoThreadRanksEqualOneRankOnTheWholeBatch) { expect_ranks_mat
 
 TEST(DataParallel, RankWithNoSamplesTakesPartAndAddsNothing) {
   expect_ranks_match_single({{0, 4}, {4, 2}, {4, 0}});  // rank 2 holds no sequence
+}
+
+/// The same step with the all-reduce overlapping backward (GradientReducer): two micro-batches, the reducer armed
+/// for the second, plus a parameter no loss uses. Runs the step twice (the buckets are zeroed in between) and
+/// returns the second step's gradients; `overlapped` gets the buckets reduced while backward ran.
+std::vector<torch::Tensor> overlapped_step(const Batch& part, double global_denominator, Communicator& comm,
+                                           int* overlapped) {
+  Toy model;
+  auto unused = torch::zeros({4}, torch::kDouble).requires_grad_(true);
+  // Reverse order [w2, w1, unused]: w2 and w1 complete during backward; `unused` waits for finish().
+  GradientReducer reducer({unused, model.w1, model.w2}, comm, /*bucket_bytes=*/256);
+  ClipLossOptions o;
+  o.eps_high = 0.28;
+  for (int repeat = 0; repeat < 2; ++repeat) {
+    const int64_t n = part.x.size(0), first = n / 2;
+    for (const auto& [from, count] : {std::pair<int64_t, int64_t>{0, first}, {first, n - first}}) {
+      if (count == 0) continue;
+      const Batch mb = part.slice(from, count);
+      const auto token_loss = clipped_token_loss(model.logp(mb.x, mb.targets), mb.logp_old, mb.adv, mb.mask, o);
+      if (from + count == n) reducer.arm();
+      aggregate(token_loss, mb.mask, Aggregation::kTokenMean, 1.0, global_denominator).backward();
+    }
+    reducer.finish();
+    *overlapped = reducer.overlapped_buckets();
+    EXPECT_TRUE(torch::equal(unused.grad(), torch::zeros({4}, torch::kDouble)));
+    if (repeat == 0) reducer.zero();
+  }
+  EXPECT_EQ(reducer.buckets(), 3);
+  return {model.w1.grad().clone(), model.w2.grad().clone()};
+}
+
+TEST(DataParallel, AllReduceDuringBackwardEqualsAfter) {
+  const Batch batch = make_batch();
+  const double denom = aggregation_denominator(batch.mask, Aggregation::kTokenMean);
+  auto single = make_single_communicator();
+  const auto reference = step(batch, denom, *single);
+  const std::vector<std::pair<int64_t, int64_t>> splits = {{0, 4}, {4, 2}, {4, 0}};  // rank 2 holds no sequence
+  auto comms = make_thread_communicators(3);
+  std::vector<std::vector<torch::Tensor>> grads(3);
+  std::vector<int> overlapped(3, -1);
+  std::vector<std::thread> ranks;
+  for (size_t r = 0; r < 3; ++r) {
+    ranks.emplace_back([&, r] {
+      grads[r] = overlapped_step(batch.slice(splits[r].first, splits[r].second), denom, *comms[r], &overlapped[r]);
+    });
+  }
+  for (auto& t : ranks) t.join();
+  for (const auto& g : grads) expect_close(g, reference);
+  EXPECT_EQ(overlapped[0], 2) << "w2's and w1's buckets go out while backward runs";
+  EXPECT_EQ(overlapped[1], 2);
+  EXPECT_EQ(overlapped[2], 0) << "a rank without data reduces everything in finish()";
 }
 
 TEST(Collectives, AllGatherAndReduceScatterOnThreeThreadRanks) {
