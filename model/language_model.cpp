@@ -36,7 +36,8 @@ DecoderLayerImpl::DecoderLayerImpl(const TextConfig& c, int64_t index) : c_(c), 
   q_proj = attn->register_module("q_proj", lin(D, H * d, c.attention_bias));
   k_proj = attn->register_module("k_proj", lin(D, Hkv * d, c.attention_bias));
   v_proj = attn->register_module("v_proj", lin(D, Hkv * d, c.attention_bias));
-  o_proj = attn->register_module("o_proj", lin(H * d, D, false));
+  // LlamaAttention biases o_proj with config.attention_bias too; Qwen2Attention never does (modeling_*.py v4.45).
+  o_proj = attn->register_module("o_proj", lin(H * d, D, c.attention_bias && c.model_type == "llama"));
   auto mlp = register_module("mlp", std::make_shared<torch::nn::Module>());
   gate_proj = mlp->register_module("gate_proj", lin(D, c.intermediate_size, c.mlp_bias));
   up_proj = mlp->register_module("up_proj", lin(D, c.intermediate_size, c.mlp_bias));

@@ -11,7 +11,7 @@ int64_t text_parameters(const TextConfig& c) {
   const int64_t D = c.hidden_size, d = c.head_dim, H = c.num_attention_heads, KV = c.num_key_value_heads;
   const int64_t I = c.intermediate_size;
   const int64_t attention = linear(D, H * d, c.attention_bias) + 2 * linear(D, KV * d, c.attention_bias) +
-                            linear(H * d, D, false);  // o_proj: no bias in Llama (attention_bias off) and Qwen2
+                            linear(H * d, D, c.attention_bias && c.model_type == "llama");  // o_proj: as language_model.cpp
   const int64_t mlp = 2 * linear(D, I, c.mlp_bias) + linear(I, D, c.mlp_bias);
   const int64_t layer = attention + mlp + 2 * D;  // input_layernorm, post_attention_layernorm (RMSNorm)
   const int64_t embeddings = c.vocab_size * D;

@@ -43,6 +43,17 @@ TEST(ParamCount, PresetsEqualTheModulesSeerBuilds) {
   }
 }
 
+TEST(ParamCount, LlamaWithAttentionBiasBiasesEveryProjection) {
+  VlmConfig c = preset_config("tiny");
+  c.text.model_type = "llama";
+  c.text.attention_bias = true;  // transformers' LlamaAttention: q, k, v and o_proj all biased
+  auto m = Vlm::create(c, 1, LoadOptions{});
+  int64_t built = 0;
+  for (const auto& [name, p] : m->named_parameters()) built += p.numel();
+  EXPECT_EQ(count_parameters(c).total(), built);
+  EXPECT_TRUE(m->named_parameters().count("language_model.model.layers.0.self_attn.o_proj.bias"));
+}
+
 TEST(ParamCount, GoldenCheckpointsEqualTheirStoredTensors) {
   std::vector<std::string> roots = {SEER_REPO_GOLDEN_DIR};
   const char* env = std::getenv("SEER_GOLDEN_DIR");
