@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -33,7 +34,44 @@ using Clock = std::chrono::steady_clock;
 
 struct RunArgs : ExperimentArgs {
   int max_restarts = 3;
+  bool dry_run = false;
 };
+
+/// `seer run --dry-run`: what a run of `cfg` would start (processes, ranks, threads, addresses, files) and
+/// the resolved config, printed to stdout; nothing is created or started.
+void print_plan(const ExperimentConfig& cfg, const std::string& seer) {
+  const bool rl = cfg.algorithm.name != "sft";
+  const int64_t ranks = cfg.cluster.learner_ranks, workers = rl ? cfg.rollout.workers : 0;
+  const int64_t processes = ranks + workers;
+  const std::string run_dir = cfg.resolved_run_dir(), logs = run_dir + "/logs";
+  const std::string threads =
+      cfg.compute.threads > 0 ? std::to_string(cfg.compute.threads)
+                              : fmt::format("{} (compute.threads 0: {} cores / {} seer processes on this host)",
+                                            std::max<int64_t>(1, cores_available() / std::max<int64_t>(1, processes)),
+                                            cores_available(), processes);
+  std::printf("seer run --dry-run: %s (%s), nothing started\n", cfg.name.c_str(), cfg.algorithm.name.c_str());
+  std::printf("run folder   %s (resolved config: %s/config.yaml; checkpoints: %s)\n", run_dir.c_str(), run_dir.c_str(),
+              cfg.checkpoint.dir.empty() ? (run_dir + "/checkpoints").c_str() : cfg.checkpoint.dir.c_str());
+  if (rl) {
+    std::printf("process      reward service: %s reward --config %s/config.yaml, listens on %s, %lld scoring threads, log %s/reward.log\n",
+                seer.c_str(), run_dir.c_str(), cfg.reward.address.c_str(), static_cast<long long>(cfg.reward.threads), logs.c_str());
+  }
+  std::printf("process      learner: %lld rank(s)%s, %s threads each, coordinator on %s:%lld, log %s/learner.log\n",
+              static_cast<long long>(ranks), ranks > 1 ? fmt::format(" under {} -np {}", cfg.cluster.mpirun, ranks).c_str() : "",
+              threads.c_str(), cfg.cluster.bind_address.c_str(), static_cast<long long>(cfg.cluster.coordinator_port), logs.c_str());
+  for (int64_t i = 0; i < workers; ++i) {
+    std::printf("process      rollout-%lld: group size %lld, %lld prompts per call, %s threads, log %s/rollout-%lld.log\n",
+                static_cast<long long>(i), static_cast<long long>(cfg.rollout.group_size),
+                static_cast<long long>(cfg.rollout.prompts_per_call), threads.c_str(), logs.c_str(), static_cast<long long>(i));
+  }
+  std::printf("model        %s\n", cfg.model.path.c_str());
+  std::printf("data         train %s, eval %s\n", cfg.data.train.c_str(), cfg.data.eval.empty() ? "(none)" : cfg.data.eval.c_str());
+  if (cfg.metrics.prometheus) {
+    std::printf("metrics      /metrics on %s, first port %lld (0 = free ports)\n", cfg.metrics.address.c_str(),
+                static_cast<long long>(cfg.metrics.port));
+  }
+  std::printf("--- resolved config\n%s", config_to_yaml(cfg).c_str());
+}
 
 std::string self_exe() {
   std::error_code ec;
@@ -99,6 +137,10 @@ int run(const RunArgs& args, const Invocation& inv) {
     cfg = load_and_log(args.config, overrides, inv.log_level, "run");
   } catch (const std::exception& e) {
     return report_config_error(e);
+  }
+  if (args.dry_run) {
+    print_plan(cfg, self_exe());
+    return 0;
   }
   const bool rl = cfg.algorithm.name != "sft";
   const std::string run_dir = cfg.resolved_run_dir();
@@ -243,6 +285,8 @@ void add_run_command(CLI::App& app, Invocation& inv) {
   add_experiment_args(cmd, *args);
   cmd->add_option("--max-restarts", args->max_restarts, "restarts of a rollout worker or the reward service that dies")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--dry-run", args->dry_run,
+                "print the processes, ranks, threads, addresses, files and resolved config it would use, then exit");
   cmd->callback([args, &inv] { inv.exit_code = run(*args, inv); });
 }
 

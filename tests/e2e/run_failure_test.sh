@@ -2,7 +2,7 @@
 # `seer run` puts a failure's reason on screen: a model path that does not exist fails within 10 s with the path
 # printed (the learner's own error line, not only "see the log"); a learner that dies on a bad dataset row has its
 # error line printed with the log's path. As root, seer run's own mpirun (2 learner ranks) runs without the user
-# setting OMPI_ALLOW_RUN_AS_ROOT, and says so.
+# setting OMPI_ALLOW_RUN_AS_ROOT, and says so. `seer run --dry-run` prints the plan and starts and creates nothing.
 # Usage: run_failure_test.sh SEER_BINARY
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -50,6 +50,15 @@ if [ $status -ne 0 ] && [ $status -ne 124 ] && [ $took -le 10 ]; then ok "a miss
 else bad "missing model path: exit $status after ${took} s"; fi
 grep -q "$tmp/no-such-model" "$tmp/missing.out" && ok "the missing path is on screen" \
   || { bad "the missing path is not on screen"; cat "$tmp/missing.out"; }
+
+config "$tmp/plan.yaml" "$tmp/model" "$tmp/data/train.jsonl" grpo 2
+timeout 30 "$seer" run --dry-run "$tmp/plan.yaml" >"$tmp/plan.out" 2>&1
+status=$?
+if [ $status -eq 0 ] && grep -q "learner: 2 rank(s) under mpirun -np 2" "$tmp/plan.out" \
+   && grep -q "rollout-0: group size 2" "$tmp/plan.out" && grep -q "reward service" "$tmp/plan.out" \
+   && grep -q "^  path: $tmp/model" "$tmp/plan.out" && [ ! -e "$tmp/run-plan" ]; then
+  ok "--dry-run prints the processes, ranks and resolved config, and creates no run folder"
+else bad "--dry-run: exit $status"; cat "$tmp/plan.out"; ls "$tmp"; fi
 
 head -3 "$tmp/data/sft_train.jsonl" >"$tmp/bad.jsonl"
 echo '{"conversations": [{"from": "human", "value": "<image> what digit?"}], "image": "missing.png"}' >>"$tmp/bad.jsonl"
