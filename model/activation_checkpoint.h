@@ -8,7 +8,7 @@
 
 #include <functional>
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 namespace seer::model {
 
