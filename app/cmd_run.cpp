@@ -47,7 +47,7 @@ void print_plan(const ExperimentConfig& cfg, const std::string& seer) {
   const std::string threads =
       cfg.compute.threads > 0 ? std::to_string(cfg.compute.threads)
                               : fmt::format("{} (compute.threads 0: {} cores / {} seer processes on this host)",
-                                            std::max<int64_t>(1, cores_available() / std::max<int64_t>(1, processes)),
+                                            intra_op_threads(cfg.compute, static_cast<int>(processes)),
                                             cores_available(), processes);
   std::printf("seer run --dry-run: %s (%s), nothing started\n", cfg.name.c_str(), cfg.algorithm.name.c_str());
   std::printf("run folder   %s (resolved config: %s/config.yaml; checkpoints: %s)\n", run_dir.c_str(), run_dir.c_str(),

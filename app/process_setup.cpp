@@ -98,9 +98,13 @@ int cores_available() {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
+int intra_op_threads(const ComputeConfig& compute, int processes_on_host) {
+  return compute.threads > 0 ? static_cast<int>(compute.threads)
+                             : std::max(1, cores_available() / std::max(1, processes_on_host));
+}
+
 void apply_compute(const ComputeConfig& compute, const std::string& role, int processes_on_host) {
-  const int threads = compute.threads > 0 ? static_cast<int>(compute.threads)
-                                          : std::max(1, cores_available() / std::max(1, processes_on_host));
+  const int threads = intra_op_threads(compute, processes_on_host);
   at::set_num_threads(threads);
   const auto dtype = model::parse_compute_dtype(role == "learner" ? compute.learner_dtype : compute.rollout_dtype);
   model::set_compute_dtype(dtype);

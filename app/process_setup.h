@@ -53,6 +53,9 @@ void apply_compute(const ComputeConfig& compute, const std::string& role, int pr
 /// Cores this process may run on (its CPU affinity mask).
 int cores_available();
 
+/// Intra-op threads of one process: compute.threads, else cores_available() / processes_on_host (at least 1).
+int intra_op_threads(const ComputeConfig& compute, int processes_on_host);
+
 /// Blocks SIGINT and SIGTERM in this thread and every thread it starts afterwards; call before starting
 /// servers. wait_for_stop_signal() then returns the signal number when one arrives.
 void block_stop_signals();
