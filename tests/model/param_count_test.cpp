@@ -1,13 +1,15 @@
-// Parameter counts from config alone (model/param_count.h) against what exists: the modules seer builds for
+// Expected tensors (model/expected_tensors.h) and parameter counts from config alone (model/param_count.h) against what exists: the modules seer builds for
 // each preset, every golden checkpoint's stored tensors ($SEER_GOLDEN_DIR and tests/golden), and the model-card
 // sizes of the real configs in configs/models (7B LLaVA, 3B/7B Qwen2.5-VL) the memory estimate is quoted for.
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "model/expected_tensors.h"
 #include "model/hf_config.h"
 #include "model/param_count.h"
 #include "model/presets.h"
@@ -76,6 +78,78 @@ TEST(ParamCount, GoldenCheckpointsEqualTheirStoredTensors) {
     }
   }
   EXPECT_GE(checked, 1) << "no golden checkpoint found";
+}
+
+/// name -> shape, for set comparisons that print the first difference.
+std::map<std::string, std::vector<int64_t>> by_name(const std::vector<ExpectedTensor>& tensors) {
+  std::map<std::string, std::vector<int64_t>> out;
+  for (const auto& t : tensors) EXPECT_TRUE(out.emplace(t.name, t.shape).second) << "listed twice: " << t.name;
+  return out;
+}
+
+void expect_same(const std::map<std::string, std::vector<int64_t>>& expected,
+                 const std::map<std::string, std::vector<int64_t>>& actual, const std::string& what) {
+  for (const auto& [name, shape] : actual) {
+    auto it = expected.find(name);
+    ASSERT_TRUE(it != expected.end()) << what << ": '" << name << "' exists but is not expected";
+    EXPECT_EQ(it->second, shape) << what << ": " << name;
+  }
+  for (const auto& [name, shape] : expected) EXPECT_TRUE(actual.count(name)) << what << ": '" << name << "' missing";
+}
+
+/// The variants whose tensor lists differ: CLIP/SigLIP towers, Llama with biases, tied embeddings, Qwen2-VL and
+/// Qwen2.5-VL towers, a text-only decoder.
+std::vector<std::pair<std::string, VlmConfig>> variants() {
+  std::vector<std::pair<std::string, VlmConfig>> out = {{"tiny", preset_config("tiny")},
+                                                        {"tiny-qwen2vl", preset_config("tiny-qwen2vl")}};
+  VlmConfig c = preset_config("tiny");
+  c.text.model_type = "llama";
+  c.text.attention_bias = true;
+  c.text.mlp_bias = true;
+  out.emplace_back("llama with biases", c);
+  c = preset_config("tiny");
+  c.text.tie_word_embeddings = true;
+  out.emplace_back("tied embeddings", c);
+  c = preset_config("tiny");
+  c.vision.model_type = "siglip_vision_model";
+  out.emplace_back("siglip tower", c);
+  c = preset_config("tiny-qwen2vl");
+  c.architecture = "Qwen2_5_VLForConditionalGeneration";
+  c.qwen_vision.rms_norm = c.qwen_vision.gated_mlp = true;
+  out.emplace_back("qwen2.5-vl tower", c);
+  c = preset_config("tiny");
+  c.architecture = "Qwen2ForCausalLM";
+  c.has_vision = false;
+  out.emplace_back("text only", c);
+  return out;
+}
+
+TEST(ExpectedTensors, EqualTheModulesSeerBuilds) {
+  for (const auto& [what, c] : variants()) {
+    auto m = Vlm::create(c, 1, LoadOptions{});
+    std::map<std::string, std::vector<int64_t>> built;
+    for (const auto& [name, p] : m->named_parameters()) built[name] = p.sizes().vec();
+    expect_same(by_name(expected_tensors(c)), built, what);
+  }
+}
+
+TEST(ExpectedTensors, GoldenCheckpointsHoldExactlyThem) {
+  std::vector<std::string> roots = {SEER_REPO_GOLDEN_DIR};
+  const char* env = std::getenv("SEER_GOLDEN_DIR");
+  roots.push_back(env != nullptr && *env != '\0' ? env : SEER_DEFAULT_GOLDEN_DIR);
+  int checked = 0;
+  for (const auto& root : roots) {
+    if (!fs::is_directory(root)) continue;
+    for (const auto& e : fs::directory_iterator(root)) {
+      if (!fs::exists(e.path() / "config.json") || !fs::exists(e.path() / "model.safetensors")) continue;
+      SafetensorsFile file((e.path() / "model.safetensors").string());
+      std::map<std::string, std::vector<int64_t>> stored;
+      for (const auto& [name, entry] : file.entries()) stored[name] = entry.shape;
+      expect_same(by_name(expected_tensors(load_hf_config(e.path().string()))), stored, e.path().string());
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 3) << "expected the llava and qwen2-vl golden checkpoints";
 }
 
 TEST(ParamCount, RealConfigsMatchTheirModelCards) {
