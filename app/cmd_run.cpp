@@ -21,6 +21,7 @@
 
 #include "app/child_process.h"
 #include "app/commands.h"
+#include "app/preflight.h"
 #include "app/log_tail.h"
 #include "app/process_setup.h"
 #include "core/check.h"
@@ -142,6 +143,7 @@ int run(const RunArgs& args, const Invocation& inv) {
     print_plan(cfg, self_exe());
     return 0;
   }
+  if (!args.no_preflight && !automatic_preflight(cfg, "seer run", false)) return kExitBadInput;
   const bool rl = cfg.algorithm.name != "sft";
   const std::string run_dir = cfg.resolved_run_dir();
   const std::string logs = run_dir + "/logs";
@@ -193,6 +195,7 @@ int run(const RunArgs& args, const Invocation& inv) {
     }
     if (args.resume) learner_argv.push_back("--resume");
     if (args.no_resume) learner_argv.push_back("--no-resume");
+    learner_argv.push_back("--no-preflight");  // checked above, with the launcher and every process's addresses
     ChildProcess learner("learner", learner_argv, logs + "/learner.log", env);
     LogMirror mirror(logs + "/learner.log");
 

@@ -9,12 +9,14 @@
 #include <memory>
 #include <thread>
 
+#include <ATen/Functions.h>
 #include <ATen/Parallel.h>
 #include <prometheus/exposer.h>
 #include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
 
 #include "app/commands.h"
+#include "app/preflight.h"
 #include "app/process_setup.h"
 #include "core/check.h"
 #include "core/config_load.h"
@@ -64,6 +66,17 @@ int train(const TrainArgs& args, const Invocation& inv) {
   if (comm->world_size() != cfg.cluster.learner_ranks && comm->rank() == 0) {
     spdlog::warn("running {} learner rank(s) but cluster.learner_ranks = {}; the world from the launcher wins",
                  comm->world_size(), cfg.cluster.learner_ranks);
+  }
+  // Rank 0 runs the preflight; every rank learns the outcome, so a bad config never leaves ranks waiting.
+  if (!args.no_preflight) {
+    float ok = 1;
+    if (comm->rank() == 0) ok = automatic_preflight(cfg, "seer train", true) ? 1 : 0;
+    if (comm->world_size() > 1) {
+      at::Tensor flag = at::full({1}, ok, at::kFloat);
+      comm->broadcast(flag, 0);
+      ok = flag.item<float>();
+    }
+    if (ok == 0) return kExitBadInput;
   }
   // Intra-op threads (the cores this process may use, shared among the learner ranks on this host),
   // linear-layer backend and dtype.

@@ -24,6 +24,7 @@ void add_eval_command(CLI::App& app, Invocation& inv);        // app/cmd_eval.cp
 void add_doctor_command(CLI::App& app, Invocation& inv);      // app/cmd_doctor.cpp
 void add_rollout_command(CLI::App& app, Invocation& inv);     // app/cmd_rollout.cpp
 void add_run_command(CLI::App& app, Invocation& inv);         // app/cmd_run.cpp
+void add_check_command(CLI::App& app, Invocation& inv);       // app/cmd_check.cpp
 
 /// What `seer train` and `seer run` both take: the experiment config, --set overrides and the exclusive
 /// --resume / --no-resume flags.
@@ -31,6 +32,7 @@ struct ExperimentArgs {
   std::string config;
   std::vector<std::string> overrides;
   bool resume = false, no_resume = false;
+  bool no_preflight = false;  ///< skip the automatic preflight (app/preflight.h)
   /// `overrides` plus what the resume flags mean as config keys (checkpoint.resume).
   std::vector<std::string> overrides_with_resume() const {
     std::vector<std::string> out = overrides;
@@ -48,6 +50,8 @@ inline void add_experiment_args(CLI::App* cmd, ExperimentArgs& args) {
       cmd->add_flag("--resume", args.resume, "continue from the newest intact checkpoint; fail if there is none");
   CLI::Option* no_resume = cmd->add_flag("--no-resume", args.no_resume, "start fresh even if the run folder has checkpoints");
   resume->excludes(no_resume);
+  cmd->add_flag("--no-preflight", args.no_preflight,
+                "skip the checks of model, data, addresses and folders made before anything starts (seer check)");
 }
 
 /// Exit status for "not available in this build" and command-line usage errors.

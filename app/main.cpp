@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
   add_doctor_command(app, inv);
   add_rollout_command(app, inv);
   add_run_command(app, inv);
+  add_check_command(app, inv);
 
   if (!check_command_names(app, argc, argv)) return kExitUnavailable;
   try {

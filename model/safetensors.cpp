@@ -196,6 +196,12 @@ std::vector<std::string> CheckpointReader::names() const {
   return out;
 }
 
+const TensorEntry* CheckpointReader::entry(const std::string& name) const {
+  auto it = where_.find(name);
+  if (it == where_.end()) return nullptr;
+  return &it->second->entries().at(name);
+}
+
 at::Tensor CheckpointReader::tensor(const std::string& name) const {
   auto it = where_.find(name);
   SEER_CHECK(it != where_.end(), "{}: checkpoint has no tensor '{}'", dir_, name);

@@ -59,6 +59,9 @@ class CheckpointReader {
   std::vector<std::string> names() const;
   bool contains(const std::string& name) const { return where_.count(name) != 0; }
   at::Tensor tensor(const std::string& name) const;
+  /// The header entry of `name` (dtype, shape, byte range), read without touching tensor data; nullptr when
+  /// absent. Lets `seer check` compare a 7B checkpoint with its config in milliseconds.
+  const TensorEntry* entry(const std::string& name) const;
 
  private:
   std::string dir_;

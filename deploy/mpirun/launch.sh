@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Launch a seer GRPO run on several hosts with OpenMPI's mpirun (one mpirun per role):
 #   deploy/mpirun/launch.sh --config C.yaml --hostfile hosts --learner-ranks-per-node 2 \
-#       --rollout-hosts node3,node4 --workers-per-host 2 --reward-host node3 [--seer /path/to/seer] [-- extra mpirun args]
+#       --rollout-hosts node3,node4 --workers-per-host 2 --reward-host node3 [--seer /path/to/seer] [--no-preflight] \
+#       [-- extra mpirun args]
 # The learner ranks go on the hostfile's hosts (ranks-per-node each), the reward service on --reward-host, and
 # --workers-per-host rollout workers on every --rollout-hosts host. The run folder must be on a shared
 # filesystem (the address files are exchanged through it). Exits with the learner's status; stops the
 # reward service and any worker left when the learner ends. Resubmitting continues from the newest
-# checkpoint (checkpoint.resume: auto).
+# checkpoint (checkpoint.resume: auto). Learner rank 0 runs the preflight (`seer check`'s model, data and
+# folder checks) on its host before anything trains; a failure is printed here. --no-preflight skips it.
 set -euo pipefail
 
-config="" hostfile="" per_node=1 rollout_hosts="" workers_per_host=1 reward_host="" seer=seer extra=()
+config="" hostfile="" per_node=1 rollout_hosts="" workers_per_host=1 reward_host="" seer=seer extra=() train_flags=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --config) config=$2; shift 2 ;;
@@ -19,8 +21,9 @@ while [[ $# -gt 0 ]]; do
     --workers-per-host) workers_per_host=$2; shift 2 ;;
     --reward-host) reward_host=$2; shift 2 ;;
     --seer) seer=$2; shift 2 ;;
+    --no-preflight) train_flags+=(--no-preflight); shift ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "launch.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -45,14 +48,19 @@ mpirun -np 1 --host "$reward_host" "${extra[@]}" "$seer" reward --config "$confi
   --port-file "$run_dir/reward.address" >>"$run_dir/logs/reward.log" 2>&1 &
 pids+=($!)
 mpirun -np "$ranks" --hostfile "$hostfile" --map-by "ppr:$per_node:node" "${extra[@]}" \
-  "$seer" train "$config" --processes-on-host "$((per_node + workers_per_host))" >>"$run_dir/logs/learner.log" 2>&1 &
+  "$seer" train "$config" --processes-on-host "$((per_node + workers_per_host))" "${train_flags[@]}" \
+  >>"$run_dir/logs/learner.log" 2>&1 &
 learner=$!
 for _ in $(seq 600); do
   [[ -s "$run_dir/coordinator.address" && -s "$run_dir/reward.address" ]] && break
   kill -0 "$learner" 2>/dev/null || break  # the learner failed to start: its log says why
   sleep 1
 done
-[[ -s "$run_dir/coordinator.address" ]] || { echo "launch.sh: the learner did not start its coordinator; see $run_dir/logs/learner.log" >&2; exit 1; }
+if [[ ! -s "$run_dir/coordinator.address" ]]; then
+  echo "launch.sh: the learner did not start its coordinator; from $run_dir/logs/learner.log:" >&2
+  grep -E '^(error|warning): |\[(error|critical)\]|preflight' "$run_dir/logs/learner.log" | tail -n 20 >&2 || tail -n 5 "$run_dir/logs/learner.log" >&2
+  exit 1
+fi
 # Each worker: id host-pid (default), metrics port offset from its local rank.
 mpirun -np "$((n_rollout_hosts * workers_per_host))" --host "$(sed "s/\(,\|$\)/:$workers_per_host\1/g" <<<"$rollout_hosts")" \
   --map-by "ppr:$workers_per_host:node" "${extra[@]}" \

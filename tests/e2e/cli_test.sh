@@ -69,15 +69,15 @@ else bad "subcommand suggestion (exit $status)"; cat "$tmp/out"; fi
 printf 'model:\n  path: %s/no-model\nalgorithm:\n  name: sft\nmetrics:\n  prometheus: false\n' "$tmp" >"$tmp/t.yaml"
 "$seer" train "$tmp/t.yaml" --set run_dir="$tmp/run" >"$tmp/out" 2>&1
 status=$?
-if [ $status -eq 1 ] && grep -qF "$tmp/no-model/config.json" "$tmp/out"; then ok "train: missing model named"
+if [ $status -eq 1 ] && grep -qF "error: model.path: '$tmp/no-model' does not exist" "$tmp/out"; then ok "train: missing model named (preflight)"
 else bad "train: missing model (exit $status)"; cat "$tmp/out"; fi
 "$seer" eval --model "$tmp/no-model" --data "$tmp/none.jsonl" >"$tmp/out" 2>&1
 status=$?
 if [ $status -eq 1 ] && grep -qF "$tmp/no-model/config.json" "$tmp/out"; then ok "eval: missing model named"
 else bad "eval: missing model (exit $status)"; cat "$tmp/out"; fi
-"$seer" train "$tmp/t.yaml" --set algorithm.name=grpo --set run_dir="$tmp/run" >"$tmp/out" 2>&1
+"$seer" train "$tmp/t.yaml" --set algorithm.name=grpo --set run_dir="$tmp/run" --no-preflight >"$tmp/out" 2>&1
 status=$?
-if [ $status -eq 1 ] && grep -qF "$tmp/no-model/config.json" "$tmp/out"; then ok "train: grpo names the missing model"
+if [ $status -eq 1 ] && grep -qF "$tmp/no-model/config.json" "$tmp/out"; then ok "train: grpo names the missing model (--no-preflight)"
 else bad "train: grpo missing model (exit $status)"; cat "$tmp/out"; fi
 # A rollout worker without a reward service address says which flag or key gives one.
 "$seer" rollout --config "$tmp/t.yaml" --coordinator 127.0.0.1:1 >"$tmp/out" 2>&1

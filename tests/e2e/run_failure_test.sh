@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `seer run` puts a failure's reason on screen: a model path that does not exist fails within 10 s with the path
-# printed (the learner's own error line, not only "see the log"); a learner that dies on a bad dataset row has its
-# error line printed with the log's path. As root, seer run's own mpirun (2 learner ranks) runs without the user
+# printed (the learner's own error line, not only "see the log"); a bad dataset row is named by the preflight
+# before anything starts, and with --no-preflight the learner that dies on it has its error line printed with the
+# log's path. As root, seer run's own mpirun (2 learner ranks) runs without the user
 # setting OMPI_ALLOW_RUN_AS_ROOT, and says so. `seer run --dry-run` prints the plan and starts and creates nothing.
 # Usage: run_failure_test.sh SEER_BINARY
 set -u
@@ -60,13 +61,19 @@ if [ $status -eq 0 ] && grep -q "learner: 2 rank(s) under mpirun -np 2" "$tmp/pl
   ok "--dry-run prints the processes, ranks and resolved config, and creates no run folder"
 else bad "--dry-run: exit $status"; cat "$tmp/plan.out"; ls "$tmp"; fi
 
-head -3 "$tmp/data/sft_train.jsonl" >"$tmp/bad.jsonl"
-echo '{"conversations": [{"from": "human", "value": "<image> what digit?"}], "image": "missing.png"}' >>"$tmp/bad.jsonl"
-config "$tmp/badrow.yaml" "$tmp/model" "$tmp/bad.jsonl" sft 1
-timeout 120 "$seer" run "$tmp/badrow.yaml" >"$tmp/badrow.out" 2>&1
+head -3 "$tmp/data/sft_train.jsonl" >"$tmp/data/bad.jsonl"
+echo '{"conversations": [{"from": "human", "value": "<image> what digit?"}], "image": "missing.png"}' >>"$tmp/data/bad.jsonl"
+config "$tmp/badrow.yaml" "$tmp/model" "$tmp/data/bad.jsonl" sft 1
+timeout 60 "$seer" run "$tmp/badrow.yaml" >"$tmp/preflight.out" 2>&1
+status=$?
+if [ $status -ne 0 ] && grep -q "^error: $tmp/data/bad.jsonl:4: " "$tmp/preflight.out" && [ "$(grep -c "^error: " "$tmp/preflight.out")" -eq 1 ] \
+   && grep -q "preflight failed, nothing was started" "$tmp/preflight.out" && [ ! -e "$tmp/run-badrow" ]; then
+  ok "the preflight names the bad row (file:line, image) before anything starts"
+else bad "preflight of a bad row: exit $status"; cat "$tmp/preflight.out"; fi
+timeout 120 "$seer" run "$tmp/badrow.yaml" --no-preflight >"$tmp/badrow.out" 2>&1
 status=$?
 if [ $status -ne 0 ] && grep -q "bad.jsonl:4" "$tmp/badrow.out" && grep -q "learner.log" "$tmp/badrow.out"; then
-  ok "the learner's error (the bad row, file:line) and its log path are on screen"
+  ok "with --no-preflight, the learner's error (the bad row, file:line) and its log path are on screen"
 else bad "bad row: exit $status"; cat "$tmp/badrow.out"; fi
 
 if [ "$(id -u)" -eq 0 ]; then
