@@ -83,7 +83,7 @@ int eval(const EvalArgs& a, const Invocation& inv) {
   }
   if (a.threads > 0) cfg.compute.threads = a.threads;
   try {
-    apply_compute(cfg.compute, "eval");
+    apply_compute(cfg, "eval", HostProcesses{});
     const std::string model_dir = a.model.empty() ? cfg.model.path : a.model;
     const std::string data_file = a.data.empty() ? cfg.data.eval : a.data;
     SEER_CHECK(!data_file.empty(), "no data to evaluate: pass --data FILE or set data.eval");

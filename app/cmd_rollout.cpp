@@ -28,6 +28,7 @@ struct RolloutArgs {
   std::vector<std::string> overrides;
   std::string coordinator, reward, worker_id;
   int processes_on_host = 1;
+  int workers_on_host = 1;   ///< rollout workers on this host (they generate at the same time)
   int worker_index = 0;  ///< metrics port offset: metrics.port + 200 + index
 };
 
@@ -57,7 +58,10 @@ int rollout(const RolloutArgs& args, const Invocation& inv) {
   }
   rollout::WorkerOptions o;
   try {
-    apply_compute(cfg.compute, "rollout", args.processes_on_host);
+    HostProcesses host;
+    host.workers = std::max(1, args.workers_on_host);
+    host.learners = std::max(0, args.processes_on_host - host.workers);
+    apply_compute(cfg, "rollout", host);
     o.worker_id = args.worker_id.empty() ? default_worker_id() : args.worker_id;
     o.coordinator.address = resolve_address(args.coordinator);
     if (o.coordinator.address.empty() && cfg.cluster.coordinator_port != 0) {
@@ -109,7 +113,10 @@ void add_rollout_command(CLI::App& app, Invocation& inv) {
   cmd->add_option("--reward", args->reward, "reward service HOST:PORT, or @FILE (seer reward --port-file)");
   cmd->add_option("--worker-id", args->worker_id, "unique name of this worker (default: HOST-PID)");
   cmd->add_option("--processes-on-host", args->processes_on_host,
-                  "seer processes sharing this host's cores (for compute.threads = 0)")
+                  "seer processes sharing this host's cores, learners and workers (for the thread plan)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--workers-on-host", args->workers_on_host,
+                  "rollout workers on this host, this one included (for the thread plan; default 1)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--worker-index", args->worker_index,
                   "this worker's number on its host: /metrics on metrics.port + 200 + INDEX (when metrics.port is set)")

@@ -43,13 +43,11 @@ struct RunArgs : ExperimentArgs {
 void print_plan(const ExperimentConfig& cfg, const std::string& seer) {
   const bool rl = cfg.algorithm.name != "sft";
   const int64_t ranks = cfg.cluster.learner_ranks, workers = rl ? cfg.rollout.workers : 0;
-  const int64_t processes = ranks + workers;
   const std::string run_dir = cfg.resolved_run_dir(), logs = run_dir + "/logs";
-  const std::string threads =
-      cfg.compute.threads > 0 ? std::to_string(cfg.compute.threads)
-                              : fmt::format("{} (compute.threads 0: {} cores / {} seer processes on this host)",
-                                            intra_op_threads(cfg.compute, static_cast<int>(processes)),
-                                            cores_available(), processes);
+  const HostProcesses host{static_cast<int>(ranks), static_cast<int>(workers)};
+  const ThreadChoice learner_threads = thread_choice(cfg, "learner", host), rollout_threads = thread_choice(cfg, "rollout", host);
+  const std::string threads = fmt::format("{} threads each [{}]", learner_threads.threads, learner_threads.why);
+  const std::string worker_threads = fmt::format("{} threads [{}]", rollout_threads.threads, rollout_threads.why);
   std::printf("seer run --dry-run: %s (%s), nothing started\n", cfg.name.c_str(), cfg.algorithm.name.c_str());
   std::printf("run folder   %s (resolved config: %s/config.yaml; checkpoints: %s)\n", run_dir.c_str(), run_dir.c_str(),
               cfg.checkpoint.dir.empty() ? (run_dir + "/checkpoints").c_str() : cfg.checkpoint.dir.c_str());
@@ -57,13 +55,13 @@ void print_plan(const ExperimentConfig& cfg, const std::string& seer) {
     std::printf("process      reward service: %s reward --config %s/config.yaml, listens on %s, %lld scoring threads, log %s/reward.log\n",
                 seer.c_str(), run_dir.c_str(), cfg.reward.address.c_str(), static_cast<long long>(cfg.reward.threads), logs.c_str());
   }
-  std::printf("process      learner: %lld rank(s)%s, %s threads each, coordinator on %s:%lld, log %s/learner.log\n",
+  std::printf("process      learner: %lld rank(s)%s, %s, coordinator on %s:%lld, log %s/learner.log\n",
               static_cast<long long>(ranks), ranks > 1 ? fmt::format(" under {} -np {}", cfg.cluster.mpirun, ranks).c_str() : "",
               threads.c_str(), cfg.cluster.bind_address.c_str(), static_cast<long long>(cfg.cluster.coordinator_port), logs.c_str());
   for (int64_t i = 0; i < workers; ++i) {
-    std::printf("process      rollout-%lld: group size %lld, %lld prompts per call, %s threads, log %s/rollout-%lld.log\n",
+    std::printf("process      rollout-%lld: group size %lld, %lld prompts per call, %s, log %s/rollout-%lld.log\n",
                 static_cast<long long>(i), static_cast<long long>(cfg.rollout.group_size),
-                static_cast<long long>(cfg.rollout.prompts_per_call), threads.c_str(), logs.c_str(), static_cast<long long>(i));
+                static_cast<long long>(cfg.rollout.prompts_per_call), worker_threads.c_str(), logs.c_str(), static_cast<long long>(i));
   }
   std::printf("model        %s\n", cfg.model.path.c_str());
   std::printf("data         train %s, eval %s\n", cfg.data.train.c_str(), cfg.data.eval.empty() ? "(none)" : cfg.data.eval.c_str());
@@ -207,7 +205,7 @@ int run(const RunArgs& args, const Invocation& inv) {
           id,
           std::vector<std::string>{seer, "rollout", "--config", config_file, "--coordinator", "@" + coordinator_file,
                                    "--reward", "@" + reward_file, "--worker-id", id, "--worker-index", std::to_string(i),
-                                   "--processes-on-host", processes},
+                                   "--processes-on-host", processes, "--workers-on-host", std::to_string(workers)},
           logs + "/" + id + ".log", env);
     };
     if (rl && !stop_requested) {

@@ -78,10 +78,13 @@ int train(const TrainArgs& args, const Invocation& inv) {
     }
     if (ok == 0) return kExitBadInput;
   }
-  // Intra-op threads (the cores this process may use, shared among the learner ranks on this host),
-  // linear-layer backend and dtype.
+  // Intra-op threads (the thread plan: the cores this process may use, shared among the processes on this host
+  // that compute at the same time), linear-layer backend and dtype.
   try {
-    apply_compute(cfg.compute, "learner", args.processes_on_host > 0 ? args.processes_on_host : local_ranks());
+    HostProcesses host;
+    host.learners = local_ranks();
+    host.workers = std::max(0, args.processes_on_host - host.learners);
+    apply_compute(cfg, "learner", host);
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
     return kExitBadInput;

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include <ATen/Parallel.h>
+#include <fmt/format.h>
 #include <prometheus/exposer.h>
 #include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
@@ -98,21 +99,54 @@ int cores_available() {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-int intra_op_threads(const ComputeConfig& compute, int processes_on_host) {
-  return compute.threads > 0 ? static_cast<int>(compute.threads)
-                             : std::max(1, cores_available() / std::max(1, processes_on_host));
+ThreadChoice thread_choice(const ExperimentConfig& cfg, const std::string& role, const HostProcesses& host) {
+  const ComputeConfig& c = cfg.compute;
+  const bool learner = role == "learner", rollout = role == "rollout";
+  const int64_t own = learner ? c.learner_threads : rollout ? c.rollout_threads : 0;
+  if (own > 0) return {static_cast<int>(own), fmt::format("compute.{}_threads", role)};
+  if (c.threads > 0) return {static_cast<int>(c.threads), "compute.threads"};
+  const int cores = cores_available();
+  if (!learner && !rollout) return {cores, fmt::format("plan: {} cores, alone on the host", cores)};
+  const int learners = std::max(0, host.learners), workers = std::max(0, host.workers);
+  const bool rl = cfg.algorithm.name != "sft";
+  const bool overlap = rl && cfg.rollout.max_staleness > 0 && learners > 0 && workers > 0;
+  const int same = std::max(1, learner ? learners : workers);
+  const int sharing = overlap ? learners + workers : same;
+  const int threads = std::max(1, cores / sharing);
+  std::string who = fmt::format("{} {}{}", same, learner ? "learner rank" : "rollout worker", same == 1 ? "" : "s");
+  if (overlap) {
+    return {threads, fmt::format("plan: {} cores / {} processes computing at once (rollout.max_staleness {}: workers "
+                                 "generate during the update)", cores, sharing, cfg.rollout.max_staleness)};
+  }
+  const std::string alone = !rl ? "SFT has no rollout" : (learner ? workers : learners) == 0
+                                ? fmt::format("no {} on this host", learner ? "rollout worker" : "learner")
+                                : "rollout.max_staleness 0: learners and workers alternate";
+  return {threads, fmt::format("plan: {} cores / {}; {}", cores, who, alone)};
 }
 
-void apply_compute(const ComputeConfig& compute, const std::string& role, int processes_on_host) {
-  const int threads = intra_op_threads(compute, processes_on_host);
-  at::set_num_threads(threads);
+void apply_compute(const ExperimentConfig& cfg, const std::string& role, const HostProcesses& host) {
+  const ComputeConfig& compute = cfg.compute;
+  const ThreadChoice choice = thread_choice(cfg, role, host);
+  at::set_num_threads(choice.threads);
   const auto dtype = model::parse_compute_dtype(role == "learner" ? compute.learner_dtype : compute.rollout_dtype);
   model::set_compute_dtype(dtype);
   const model::MatmulBackend backend = compute.matmul == "auto" ? model::measure_fastest_backend(512)
                                                                  : model::parse_matmul_backend(compute.matmul);
   model::set_matmul_backend(backend);
-  spdlog::info("compute: {} intra-op threads, linear layers on {}{} in {}", threads, model::to_string(backend),
-               compute.matmul == "auto" ? " (measured fastest)" : "", dtype == at::kBFloat16 ? "bfloat16" : "float32");
+  // Decode steps multiply a few rows by every weight; split into small-kernel calls where that is measured faster
+  // (measured with one thread: what a generation lane runs on).
+  std::string few_rows = "off";
+  if (backend == model::MatmulBackend::kBlas && dtype == at::kFloat) {
+    const int threads = at::get_num_threads();
+    at::set_num_threads(1);
+    const double gain = model::measure_few_rows_split();
+    at::set_num_threads(threads);
+    model::set_split_few_rows(gain > 1.2);
+    few_rows = fmt::format("{} ({:.1f}x measured at 8 rows)", gain > 1.2 ? "on" : "off", gain);
+  }
+  spdlog::info("compute: {} intra-op threads ({}), linear layers on {}{} in {}; few-row split {}", choice.threads,
+               choice.why, model::to_string(backend), compute.matmul == "auto" ? " (measured fastest)" : "",
+               dtype == at::kBFloat16 ? "bfloat16" : "float32", few_rows);
 }
 
 void block_stop_signals() {

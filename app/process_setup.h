@@ -44,17 +44,34 @@ std::unique_ptr<prometheus::Exposer> start_metrics(const MetricsConfig& metrics,
                                                    const std::shared_ptr<prometheus::Registry>& registry,
                                                    int port_offset = 0);
 
+/// The seer processes that share this host's cores.
+struct HostProcesses {
+  int learners = 1;  ///< learner ranks on this host
+  int workers = 0;   ///< rollout workers on this host
+};
+
+/// Intra-op threads of one process and why (for the log and `seer run --dry-run`).
+struct ThreadChoice {
+  int threads = 1;
+  std::string why;  ///< e.g. "plan: 2 cores / 1 learner rank; rollout.max_staleness 0: learners and workers alternate"
+};
+
+/// The thread plan (README "Threads"): a process gets the host's cores divided among the processes that
+/// compute at the same time as it. Learner ranks compute together, and rollout workers compute together;
+/// learners and workers compute at the same time only when the workers may run ahead (GRPO with
+/// rollout.max_staleness > 0: they generate the next step's groups during the update). With max_staleness 0
+/// (or SFT, or no worker on the host) they alternate, so each side gets every core. compute.learner_threads /
+/// compute.rollout_threads, then compute.threads, override the plan. `role`: "learner", "rollout", or anything
+/// else for a process alone on the host (eval).
+ThreadChoice thread_choice(const ExperimentConfig& cfg, const std::string& role, const HostProcesses& host);
+
 /// Applies the `compute` section for a process of kind `role` ("learner" uses compute.learner_dtype, anything
-/// else compute.rollout_dtype): intra-op threads (compute.threads, else the cores available to this process
-/// divided by `processes_on_host`), the linear-layer backend (auto: measured now, ~0.1 s) and dtype. Logs
-/// the choice. Throws seer::Error for an unusable choice (onednn without oneDNN).
-void apply_compute(const ComputeConfig& compute, const std::string& role, int processes_on_host = 1);
+/// else compute.rollout_dtype): intra-op threads (thread_choice), the linear-layer backend (auto: measured now,
+/// ~0.1 s) and dtype. Logs the choice. Throws seer::Error for an unusable choice (onednn without oneDNN).
+void apply_compute(const ExperimentConfig& cfg, const std::string& role, const HostProcesses& host);
 
 /// Cores this process may run on (its CPU affinity mask).
 int cores_available();
-
-/// Intra-op threads of one process: compute.threads, else cores_available() / processes_on_host (at least 1).
-int intra_op_threads(const ComputeConfig& compute, int processes_on_host);
 
 /// Blocks SIGINT and SIGTERM in this thread and every thread it starts afterwards; call before starting
 /// servers. wait_for_stop_signal() then returns the signal number when one arrives.

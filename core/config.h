@@ -157,7 +157,9 @@ struct ComputeConfig {
   std::string matmul = "auto";          ///< auto (measured at start-up) | blas | onednn: the fp32 linear-layer path
   std::string learner_dtype = "float32";  ///< float32 | bfloat16: matmul dtype of learner passes (fp32 master weights)
   std::string rollout_dtype = "float32";  ///< float32 | bfloat16: matmul dtype of generation and evaluation
-  int64_t threads = 0;                  ///< intra-op threads per process; 0 = cores available / seer processes on the host
+  int64_t threads = 0;                  ///< intra-op threads per process; 0 = the thread plan (app/process_setup.h)
+  int64_t learner_threads = 0;          ///< intra-op threads of each learner rank; 0 = compute.threads
+  int64_t rollout_threads = 0;          ///< intra-op threads of each rollout worker; 0 = compute.threads
 };
 
 /// The whole experiment. Top-level keys: name, run_dir, seed, log_level, and the sections.

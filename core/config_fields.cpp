@@ -170,7 +170,12 @@ ConfigSchema::ConfigSchema(ExperimentConfig& c) {
   compute.choice("rollout_dtype", &c.compute.rollout_dtype, {"float32", "bfloat16"},
                  "matmul dtype of generation and evaluation");
   compute.integer("threads", &c.compute.threads, Range::at_least(0),
-                  "intra-op threads per process (0 = cores available / seer processes on this host)");
+                  "intra-op threads per process (0 = the plan: all cores of the host for the processes that compute "
+                  "at the same time; with rollout.max_staleness 0 learner and workers alternate, so each gets all)");
+  compute.integer("learner_threads", &c.compute.learner_threads, Range::at_least(0),
+                  "intra-op threads of each learner rank (0 = compute.threads)");
+  compute.integer("rollout_threads", &c.compute.rollout_threads, Range::at_least(0),
+                  "intra-op threads of each rollout worker (0 = compute.threads)");
 }
 
 }  // namespace seer

@@ -35,6 +35,16 @@ at::ScalarType parse_compute_dtype(const std::string& name);
 /// (features x features) product, ~50 ms per backend). BLAS when oneDNN is unavailable.
 MatmulBackend measure_fastest_backend(int64_t features, int64_t rows = 256);
 
+/// Few-row products (a decode step: at most 32 rows, no autograd, float32, BLAS backend) as BLAS calls on chunks of
+/// the weight's output features, small enough for OpenBLAS's small-matrix kernels that skip packing the weight.
+/// Off by default; apply_compute turns it on when measure_few_rows_split finds it faster on this machine (the
+/// small kernels exist for some CPUs only). Changes only rounding (each output is the same dot product).
+void set_split_few_rows(bool on);
+bool split_few_rows();
+/// Speed-up of the split path over one at::linear for a (rows x features) @ (3·features x features)^T product
+/// on the current thread count: plain time / split time (> 1 = the split is faster). ~10 ms.
+double measure_few_rows_split(int64_t features = 512, int64_t rows = 8);
+
 /// y = x w^T + b through the current backend and dtype. x (..., in), w (out, in), b (out) or undefined.
 at::Tensor linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b);
 

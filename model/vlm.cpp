@@ -1,5 +1,6 @@
 #include "model/vlm.h"
 
+#include <atomic>
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
@@ -54,8 +55,8 @@ struct Vlm::Impl {
   std::shared_ptr<VlmModule> module;
   torch::Device device{torch::kCPU};
   bool freeze_vision = true;
-  int64_t vision_passes = 0;
-  int64_t prefill_passes = 0;
+  std::atomic<int64_t> vision_passes{0};   // atomic: rollout lanes run passes from several threads
+  std::atomic<int64_t> prefill_passes{0};
 };
 
 Vlm::Vlm(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

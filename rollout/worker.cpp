@@ -19,6 +19,7 @@
 #include "model/vlm.h"
 #include "proto/coordinator.pb.h"
 #include "rollout/completion.h"
+#include "rollout/generation_lanes.h"
 #include "trainer/weight_store.h"
 
 namespace seer::rollout {
@@ -138,6 +139,7 @@ WorkerSummary run_rollout_worker(const ExperimentConfig& c, const WorkerOptions&
   WorkerSummary summary;
   uint64_t checksum = 0;
   int64_t calls = 0;
+  int logged_threads = -1;
   const double patience = c.rollout.coordinator_patience_seconds;
   const char* const patience_key = "rollout.coordinator_patience_seconds";
   const RetryLimits lease_limits{0.0, patience, patience_key};
@@ -232,7 +234,8 @@ WorkerSummary run_rollout_worker(const ExperimentConfig& c, const WorkerOptions&
     if (!batch.empty()) {
       const auto t_gen = Clock::now();
       sp.seed = worker_seed + static_cast<uint64_t>(calls++);
-      const model::Generation gen = model::generate(*policy, batch, G, sp);
+      // The worker's intra-op threads become generation lanes (rollout/generation_lanes.h).
+      const model::Generation gen = generate_in_lanes(*policy, batch, G, sp, at::get_num_threads());
       int64_t tokens = 0;
       std::vector<reward::Sample> samples;
       for (size_t b = 0; b < batch.size(); ++b) {
@@ -262,6 +265,14 @@ WorkerSummary run_rollout_worker(const ExperimentConfig& c, const WorkerOptions&
       }
       const double gen_seconds = since(t_gen);
       summary.tokens += tokens;
+      const int threads = at::get_num_threads();
+      for (size_t b = 0; b < batch.size(); ++b) {  // each group's share of the call, by its tokens
+        v1::Group& g = groups[in_batch[b]];
+        int64_t own = 0;
+        for (const auto& t : g.trajectories()) own += t.response_ids_size();
+        g.set_rollout_threads(threads);
+        g.set_generate_seconds(gen_seconds * static_cast<double>(own) / static_cast<double>(std::max<int64_t>(tokens, 1)));
+      }
       if (metrics) {
         metrics->tokens.Increment(static_cast<double>(tokens));
         metrics->tokens_per_second.Set(static_cast<double>(tokens) / std::max(gen_seconds, 1e-9));
@@ -283,8 +294,10 @@ WorkerSummary run_rollout_worker(const ExperimentConfig& c, const WorkerOptions&
           }
         }
       }
-      spdlog::debug("generated {} groups ({} tokens, {:.0f} tok/s) with weights v{}", batch.size(), tokens,
-                    static_cast<double>(tokens) / std::max(gen_seconds, 1e-9), summary.weight_version);
+      spdlog::log(threads != logged_threads ? spdlog::level::info : spdlog::level::debug,
+                  "generated {} groups ({} tokens, {:.0f} tok/s, {} threads) with weights v{}", batch.size(), tokens,
+                  static_cast<double>(tokens) / std::max(gen_seconds, 1e-9), threads, summary.weight_version);
+      logged_threads = threads;  // at info when the thread count changes, then at debug
     }
     const PushAck ack = with_retry("coordinator", stop, push_limits, [&] { return coordinator.push(groups); });
     summary.groups_pushed += ack.accepted + ack.duplicate;

@@ -116,7 +116,7 @@ std::string save_checkpoint(const std::string& root, const model::Vlm& model,
   nlohmann::json js = {{"step", state.step},     {"weight_version", state.weight_version},
                        {"epoch", state.epoch},   {"cursor", state.cursor},
                        {"seed", state.seed},     {"optimizer_steps", optimizer.steps()},
-                       {"rng_state", hex_encode(state.rng_state)}, {"matmul", state.matmul},
+                       {"rng_state", hex_encode(state.rng_state)}, {"matmul", state.matmul}, {"threads", state.threads},
                        {"done_prompts", state.done_prompts}};
   write_file_atomic((tmp / "trainer_state.json").string(), js.dump(2) + "\n");
   write_file_atomic((tmp / "config.yaml").string(), config_yaml);
@@ -213,6 +213,7 @@ TrainerState read_trainer_state(const std::string& dir) {
     s.seed = j.at("seed").get<uint64_t>();
     s.rng_state = hex_decode(j.at("rng_state").get<std::string>(), path);
     s.matmul = j.value("matmul", std::string());
+    s.threads = j.value("threads", int64_t{0});
     s.done_prompts = j.value("done_prompts", std::vector<std::string>());
   } catch (const nlohmann::json::exception& e) {
     SEER_FAIL("{}: {}", path, e.what());

@@ -36,6 +36,9 @@ struct TrainerState {
   /// recorded). A resumed run with `compute.matmul: auto` reuses it instead of measuring again: the two
   /// backends round differently, and a different choice under load would break bit-identical resume.
   std::string matmul;
+  /// Intra-op threads of the learner (0 in checkpoints from before it was recorded). A resumed run whose thread
+  /// count comes from the thread plan reuses it: reductions split by thread count round differently.
+  int64_t threads = 0;
   /// GRPO: prompt ids after (epoch, cursor) already trained on (groups arrive out of data order); the resumed
   /// coordinator skips them. Empty for SFT.
   std::vector<std::string> done_prompts;

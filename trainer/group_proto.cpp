@@ -14,6 +14,8 @@ Group group_from_proto(const coordinator::v1::Group& g) {
   out.prompt_id = g.group_id();
   out.prompt.assign(g.prompt_ids().begin(), g.prompt_ids().end());
   out.images.assign(g.images().begin(), g.images().end());
+  out.rollout_threads = g.rollout_threads();
+  out.generate_seconds = g.generate_seconds();
   for (const auto& t : g.trajectories()) {
     SEER_CHECK(t.response_ids_size() > 0, "group {} sample {}: no response tokens", g.group_id(), t.sample_index());
     SEER_CHECK(t.logprobs_size() == 0 || t.logprobs_size() == t.response_ids_size(),
@@ -39,6 +41,8 @@ coordinator::v1::Group group_to_proto(const Group& g, int64_t weight_version) {
   out.set_weight_version(weight_version);
   for (int32_t id : g.prompt) out.add_prompt_ids(id);
   for (const std::string& image : g.images) out.add_images(image);
+  out.set_rollout_threads(g.rollout_threads);
+  out.set_generate_seconds(g.generate_seconds);
   uint32_t k = 0;
   for (const auto& c : g.completions) {
     auto* t = out.add_trajectories();

@@ -197,6 +197,20 @@ LearnerResult run_grpo_learner(const ExperimentConfig& c, const std::string& con
           for (const auto& [name, v] : comp.components) component_sum[name] += v;
         }
       }
+      // Thread counts (the thread plan, README "Threads") and rollout speed, so a step's time can be explained.
+      double rollout_tokens = 0, rollout_seconds = 0, rollout_threads = 0, reported = 0;
+      for (const auto& g : groups) {
+        if (g.rollout_threads <= 0) continue;
+        for (const auto& comp : g.completions) rollout_tokens += static_cast<double>(comp.tokens.size());
+        rollout_seconds += g.generate_seconds;
+        rollout_threads += g.rollout_threads;
+        reported += 1;
+      }
+      values["threads/learner"] = at::get_num_threads();
+      if (reported > 0) {
+        values["threads/rollout"] = rollout_threads / reported;
+        values["rollout/tokens_per_second"] = rollout_tokens / std::max(rollout_seconds, 1e-9);
+      }
       for (const auto& [name, sum] : component_sum) values["reward/" + name] = sum / std::max(scored, 1.0);
       if (component_sum.count("accuracy")) values["accuracy"] = values["reward/accuracy"];
       const GroupSignal signal = group_signal(groups);

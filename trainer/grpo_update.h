@@ -45,6 +45,8 @@ struct Group {
   std::vector<std::string> images;       ///< image paths the rollout used (none = text only); the learner recomputes pixel_values
   std::vector<Completion> completions;
   int64_t mini_batch = 0;       ///< which mini-batch of the step it belongs to (assign_mini_batches)
+  int32_t rollout_threads = 0;  ///< intra-op threads the worker generated with (0 = not reported)
+  double generate_seconds = 0;  ///< the group's share of its generation call's wall time (rollout tokens/s)
 };
 
 /// Advantages over the whole step's batch (groups by prompt id), written into each completion.

@@ -155,6 +155,15 @@ LearnerCore load_learner_core(const ExperimentConfig& c, Communicator& base) {
       model::set_matmul_backend(model::parse_matmul_backend(core.state.matmul));
       if (comm.rank() == 0) spdlog::info("linear layers on {}, as in the checkpoint", core.state.matmul);
     }
+    if (c.compute.threads == 0 && c.compute.learner_threads == 0 && core.state.threads > 0 &&
+        core.state.threads != at::get_num_threads()) {
+      // The thread plan depends on the host's cores; the checkpoint's count keeps the resume bit-exact.
+      if (comm.rank() == 0) {
+        spdlog::info("{} intra-op threads, as in the checkpoint (the plan gave {}; set compute.learner_threads to "
+                     "choose)", core.state.threads, at::get_num_threads());
+      }
+      at::set_num_threads(static_cast<int>(core.state.threads));
+    }
     if (comm.rank() == 0) {
       spdlog::info("resuming from {} (step {}, weight version {})", core.resume_dir, core.state.step,
                    core.state.weight_version);
@@ -167,6 +176,7 @@ std::string LearnerCore::save(const ExperimentConfig& c, const std::string& conf
   std::string dir;
   state.rng_state = rng_bytes();
   state.matmul = model::to_string(model::matmul_backend());
+  state.threads = at::get_num_threads();
   optimizer->collect_state();  // collective when sharded: every rank sends its shard of the state
   if (comm.rank() == 0) {
     const auto t = Clock::now();

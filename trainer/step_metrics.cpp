@@ -34,6 +34,10 @@ const std::map<std::string, std::pair<const char*, const char*>>& plain_gauges()
       {"groups/equal_reward_fraction",
        {"seer_groups_equal_reward_fraction", "Fraction of the last step's groups whose rewards are all equal (no signal)"}},
       {"groups/distinct_answers", {"seer_group_distinct_answers", "Mean distinct extracted answers per group, last step"}},
+      {"threads/learner", {"seer_learner_threads", "Intra-op threads of learner rank 0 (the thread plan)"}},
+      {"threads/rollout", {"seer_rollout_threads", "Mean intra-op threads the last step's groups were generated with"}},
+      {"rollout/tokens_per_second",
+       {"seer_rollout_step_tokens_per_second", "Completion tokens per second of generation for the last step's groups"}},
       {"groups/accuracy_spread",
        {"seer_groups_accuracy_spread", "Fraction of the last step's groups with both a correct and a wrong sample"}},
   };

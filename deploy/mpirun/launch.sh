@@ -65,8 +65,8 @@ fi
 mpirun -np "$((n_rollout_hosts * workers_per_host))" --host "$(sed "s/\(,\|$\)/:$workers_per_host\1/g" <<<"$rollout_hosts")" \
   --map-by "ppr:$workers_per_host:node" "${extra[@]}" \
   sh -c 'exec "$0" rollout --config "$1" --coordinator "@$2/coordinator.address" --reward "@$2/reward.address" \
-         --worker-index "${OMPI_COMM_WORLD_LOCAL_RANK:-0}" --processes-on-host "$3"' \
-  "$seer" "$config" "$run_dir" "$((per_node + workers_per_host))" >>"$run_dir/logs/rollout.log" 2>&1 &
+         --worker-index "${OMPI_COMM_WORLD_LOCAL_RANK:-0}" --processes-on-host "$3" --workers-on-host "$4"' \
+  "$seer" "$config" "$run_dir" "$((per_node + workers_per_host))" "$workers_per_host" >>"$run_dir/logs/rollout.log" 2>&1 &
 pids+=($!)
 echo "launch.sh: $ranks learner rank(s), $((n_rollout_hosts * workers_per_host)) rollout worker(s), reward service on $reward_host; logs in $run_dir/logs"
 status=0

@@ -108,6 +108,9 @@ for r in metrics:
     published[int(r["weight_version"])] = int(r["weight_checksum"])
     if r.get("groups/checksum_mismatch", 0) != 0: fails.append(f"step {r['step']}: checksum mismatches")
     if r["staleness"] > 1: fails.append(f"step {r['step']}: staleness {r['staleness']}")
+    # compute.threads 1: both sides report the count they ran with, and the workers their generation speed
+    if r.get("threads/learner") != 1 or r.get("threads/rollout") != 1 or not r.get("rollout/tokens_per_second", 0) > 0:
+        fails.append(f"step {r['step']}: thread counts / rollout speed not recorded: {r}")
 for line in open(f"{run}/groups.jsonl"):
     s = json.loads(line)
     for g in s["groups"]:

@@ -60,6 +60,17 @@ if [ $status -eq 0 ] && grep -q "learner: 2 rank(s) under mpirun -np 2" "$tmp/pl
    && grep -q "^  path: $tmp/model" "$tmp/plan.out" && [ ! -e "$tmp/run-plan" ]; then
   ok "--dry-run prints the processes, ranks and resolved config, and creates no run folder"
 else bad "--dry-run: exit $status"; cat "$tmp/plan.out"; ls "$tmp"; fi
+# The thread plan: with max_staleness 0 learner and worker alternate, so each gets every core; with 1 they share.
+cores=$(nproc)
+"$seer" run --dry-run "$tmp/plan.yaml" --set cluster.learner_ranks=1 --set compute.threads=0 \
+  --set rollout.max_staleness=0 >"$tmp/plan0.out" 2>&1
+"$seer" run --dry-run "$tmp/plan.yaml" --set cluster.learner_ranks=1 --set compute.threads=0 \
+  --set rollout.max_staleness=1 >"$tmp/plan1.out" 2>&1
+if grep -q "learner: 1 rank(s), $cores threads each \[plan: $cores cores / 1 learner rank; rollout.max_staleness 0" "$tmp/plan0.out" \
+   && grep -q "rollout-0: .* $cores threads \[plan:" "$tmp/plan0.out" \
+   && grep -q "learner: 1 rank(s), $(( cores / 2 > 0 ? cores / 2 : 1 )) threads each \[plan: $cores cores / 2 processes computing at once" "$tmp/plan1.out"; then
+  ok "--dry-run shows the thread plan: every core each at max_staleness 0, shared at 1"
+else bad "thread plan in --dry-run"; grep "process" "$tmp/plan0.out" "$tmp/plan1.out"; fi
 
 head -3 "$tmp/data/sft_train.jsonl" >"$tmp/data/bad.jsonl"
 echo '{"conversations": [{"from": "human", "value": "<image> what digit?"}], "image": "missing.png"}' >>"$tmp/data/bad.jsonl"

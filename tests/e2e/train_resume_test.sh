@@ -47,8 +47,12 @@ print("\n".join(f"{s} {last[s]!r}" for s in sorted(last)))' "$1"; }
 # Both runs and the first half of the killed one use oneDNN linear layers; the resumed half says
 # `matmul: auto` and must take oneDNN from the checkpoint, not from a start-up timing that can flip under
 # load (the two backends round differently: CI once saw step 6 differ in the 8th digit).
+# Likewise the thread count: both runs and the killed half run the learner on 1 thread; the resumed half leaves
+# it to the thread plan (every core here) and must take 1 from the checkpoint (reductions split by thread count
+# round differently).
 matmul=onednn
-straight() { "$seer" train "$tmp/config.yaml" --set run_dir="$tmp/straight" --set compute.matmul=$matmul >"$tmp/straight.log" 2>&1; }
+straight() { "$seer" train "$tmp/config.yaml" --set run_dir="$tmp/straight" --set compute.matmul=$matmul \
+  --set compute.learner_threads=1 >"$tmp/straight.log" 2>&1; }
 straight_ok=1
 if ! straight; then
   straight_ok=0
@@ -60,7 +64,8 @@ if ! straight; then
 fi
 [ "$straight_ok" = 1 ] || { bad "straight run failed"; cat "$tmp/straight.log"; }
 
-"$seer" train "$tmp/config.yaml" --set run_dir="$tmp/killed" --set compute.matmul=$matmul >"$tmp/killed.log" 2>&1 &
+"$seer" train "$tmp/config.yaml" --set run_dir="$tmp/killed" --set compute.matmul=$matmul --set compute.learner_threads=1 \
+  >"$tmp/killed.log" 2>&1 &
 pid=$!
 for _ in $(seq 600); do
   [ -f "$tmp/killed/checkpoints/step-00000003/manifest.json" ] && break
@@ -75,6 +80,10 @@ else ok "killed mid-run (checkpoints present: $(ls "$tmp/killed/checkpoints" | t
 "$seer" train "$tmp/config.yaml" --set run_dir="$tmp/killed" >"$tmp/resumed.log" 2>&1 \
   || { bad "resumed run failed"; cat "$tmp/resumed.log"; }
 grep -q "resuming from" "$tmp/resumed.log" && ok "resumes from the latest checkpoint" || { bad "did not resume"; cat "$tmp/resumed.log"; }
+if [ "$(nproc)" -gt 1 ]; then
+  grep -q "1 intra-op threads, as in the checkpoint" "$tmp/resumed.log" && ok "the resumed learner takes its thread count from the checkpoint" \
+    || { bad "thread count not taken from the checkpoint"; grep "intra-op" "$tmp/resumed.log"; }
+fi
 
 a=$(losses "$tmp/straight/metrics.jsonl")
 b=$(losses "$tmp/killed/metrics.jsonl")

@@ -111,5 +111,30 @@ TEST(LinearPaths, ParsesNamesAndMeasures) {
   EXPECT_EQ(matmul_backend(), MatmulBackend::kBlas);  // measuring leaves the setting alone
 }
 
+TEST(LinearPaths, FewRowSplitEqualsOneProduct) {
+  set_matmul_backend(MatmulBackend::kBlas);
+  set_split_few_rows(true);
+  torch::manual_seed(3);
+  const auto w = torch::randn({1408, 512}, torch::kDouble) * 0.05, b = torch::randn({1408}, torch::kDouble);
+  for (int64_t rows : {1, 4, 8, 32, 33}) {
+    const auto x = torch::randn({rows, 512}, torch::kDouble);
+    const auto reference = at::linear(x, w, b);  // float64: the exact value within float32 rounding
+    torch::NoGradGuard no_grad;
+    const auto y = linear(x.to(torch::kFloat), w.to(torch::kFloat), b.to(torch::kFloat));
+    ASSERT_EQ(y.sizes(), reference.sizes());
+    EXPECT_TRUE(torch::allclose(y.to(torch::kDouble), reference, 1e-5, 1e-4)) << rows << " rows";
+    const auto no_bias = linear(x.to(torch::kFloat).view({1, rows, 512}), w.to(torch::kFloat), at::Tensor());
+    EXPECT_EQ(no_bias.sizes(), (std::vector<int64_t>{1, rows, 1408}));
+    EXPECT_TRUE(torch::allclose(no_bias[0].to(torch::kDouble), at::linear(x, w), 1e-5, 1e-4)) << rows << " rows";
+  }
+  // With autograd the plain path runs (the split has no backward of its own) and gradients flow.
+  auto x = torch::randn({4, 512}, torch::requires_grad());
+  auto wf = w.to(torch::kFloat).requires_grad_(true);
+  linear(x, wf, at::Tensor()).sum().backward();
+  EXPECT_TRUE(wf.grad().defined() && x.grad().defined());
+  set_split_few_rows(false);
+  EXPECT_GT(measure_few_rows_split(), 0.0);
+}
+
 }  // namespace
 }  // namespace seer::model
