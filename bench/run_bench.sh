@@ -5,13 +5,14 @@
 # (compute.learner_threads / compute.rollout_threads: half or all of the cores each; half/half is what the plan
 # was before, cores / seer processes). Reports learner steps per minute (after 2 warm-up steps, from
 # metrics.jsonl's times) and rollout tokens/s (the steps' rollout/tokens_per_second), medians over repetitions.
-# Not part of CI. Usage: bench/run_bench.sh [SEER] [--steps N] [--reps R]
+# Not part of CI. Usage: bench/run_bench.sh [SEER] [--steps N] [--reps R] [--staleness "0 1"]
 set -euo pipefail
-seer=build/bin/seer steps=12 reps=2
+seer=build/bin/seer steps=12 reps=2 stalenesses="0 1"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --steps) steps=$2; shift 2 ;;
     --reps) reps=$2; shift 2 ;;
+    --staleness) stalenesses=$2; shift 2 ;;
     *) seer=$1; shift ;;
   esac
 done
@@ -53,7 +54,7 @@ PY
 }
 
 variants=()
-for s in 0 1; do
+for s in $stalenesses; do
   variants+=("s$s-plan:$s:0:0" "s$s-$half-$half:$s:$half:$half" "s$s-$cores-$half:$s:$cores:$half"
              "s$s-$half-$cores:$s:$half:$cores" "s$s-$cores-$cores:$s:$cores:$cores")
 done
@@ -75,7 +76,7 @@ for line in open(sys.argv[1]):
 def med(v, key): return statistics.median(r[key] for r in by[v])
 print(f"seer run, small preset, G 8, 1 prompt/step, {cores} cores; medians of {len(next(iter(by.values())))} alternating repetitions")
 print(f"{'variant (learner/rollout threads)':36} {'steps/min':>9} {'rollout tok/s':>13}  threads used")
-for s in (0, 1):
+for s in sorted({int(v[1:v.index("-")]) for v in by}):
     names = [v for v in by if v.startswith(f"s{s}-")]
     for v in names:
         r = by[v][-1]
