@@ -12,7 +12,6 @@
 #include "core/check.h"
 #include "dataset/check.h"
 #include "dataset/jsonl_reader.h"
-#include "reward/scorer.h"
 
 namespace seer::app {
 namespace {
@@ -140,13 +139,8 @@ void check_data_file(const std::string& field, const std::string& path, const Ex
       if (why.empty() && !fs::exists(image)) why = fmt::format("image '{}' does not exist", image);
     }
     if (!row.is_conversation()) {
-      reward::Sample s;
-      s.gold = row.answer;
-      s.answer_type = reward::parse_answer_type(row.answer_type).value_or(reward::AnswerType::kAuto);
-      s.options = row.options;
-      reward::AnswerType resolved = reward::AnswerType::kAuto;
-      const std::string gold = reward::gold_problem(s, &resolved);
-      const std::string type(reward::to_string(resolved));
+      std::string type;
+      const std::string gold = dataset::row_gold_problem(row, &type);
       ++golds.rows[type];
       ++golds.total;
       if (!gold.empty()) {

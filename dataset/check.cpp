@@ -18,6 +18,17 @@ std::string image_problem(const std::string& path, const model::DecodeLimits& li
   }
 }
 
+std::string row_gold_problem(const Row& row, std::string* resolved) {
+  reward::Sample s;
+  s.gold = row.answer;
+  s.answer_type = reward::parse_answer_type(row.answer_type).value_or(reward::AnswerType::kAuto);
+  s.options = row.options;
+  reward::AnswerType type = reward::AnswerType::kAuto;
+  std::string why = reward::gold_problem(s, &type);
+  if (resolved != nullptr) *resolved = std::string(reward::to_string(type));
+  return why;
+}
+
 CheckReport check_dataset(const std::string& path, const ReadOptions& options, const model::DecodeLimits& limits) {
   const Dataset d = read_jsonl_all(path, options);
   CheckReport r;
@@ -30,15 +41,7 @@ CheckReport check_dataset(const std::string& path, const ReadOptions& options, c
       if (why.empty()) why = image_problem(image, limits);
     }
     std::string type = "conversation";
-    if (why.empty() && !row.is_conversation()) {
-      reward::Sample s;
-      s.gold = row.answer;
-      s.answer_type = reward::parse_answer_type(row.answer_type).value_or(reward::AnswerType::kAuto);
-      s.options = row.options;
-      reward::AnswerType resolved = reward::AnswerType::kAuto;
-      why = reward::gold_problem(s, &resolved);
-      type = std::string(reward::to_string(resolved));
-    }
+    if (why.empty() && !row.is_conversation()) why = row_gold_problem(row, &type);
     if (!why.empty()) {
       problems.emplace_back(row.line, where + why);
       continue;

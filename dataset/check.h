@@ -25,6 +25,11 @@ struct CheckReport {
 CheckReport check_dataset(const std::string& path, const ReadOptions& options,
                           const model::DecodeLimits& limits = {});
 
+/// Whether the gold of an RL row parses under its answer type (row answer_type, auto when unknown, its options):
+/// "" or what GOLD_UNPARSEABLE would say. `resolved` gets the type auto resolves to ("numeric", "math", ...).
+/// Never throws.
+std::string row_gold_problem(const Row& row, std::string* resolved = nullptr);
+
 /// Whether the file at `path` is an image the decoder can read within `limits` (JPEG, PNG, BMP, GIF, ...):
 /// "" or the reason.
 std::string image_problem(const std::string& path, const model::DecodeLimits& limits = {});

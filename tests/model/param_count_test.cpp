@@ -28,6 +28,21 @@ bool starts_with_any(const std::string& name, const std::vector<std::string>& pr
   return false;
 }
 
+/// Every golden checkpoint folder (config.json + model.safetensors) under tests/golden and $SEER_GOLDEN_DIR.
+std::vector<fs::path> golden_checkpoints() {
+  std::vector<std::string> roots = {SEER_REPO_GOLDEN_DIR};
+  const char* env = std::getenv("SEER_GOLDEN_DIR");
+  roots.push_back(env != nullptr && *env != '\0' ? env : SEER_DEFAULT_GOLDEN_DIR);
+  std::vector<fs::path> out;
+  for (const auto& root : roots) {
+    if (!fs::is_directory(root)) continue;
+    for (const auto& e : fs::directory_iterator(root)) {
+      if (fs::exists(e.path() / "config.json") && fs::exists(e.path() / "model.safetensors")) out.push_back(e.path());
+    }
+  }
+  return out;
+}
+
 TEST(ParamCount, PresetsEqualTheModulesSeerBuilds) {
   for (const char* preset : {"tiny", "tiny-qwen2vl"}) {
     const VlmConfig c = preset_config(preset);
@@ -57,27 +72,18 @@ TEST(ParamCount, LlamaWithAttentionBiasBiasesEveryProjection) {
 }
 
 TEST(ParamCount, GoldenCheckpointsEqualTheirStoredTensors) {
-  std::vector<std::string> roots = {SEER_REPO_GOLDEN_DIR};
-  const char* env = std::getenv("SEER_GOLDEN_DIR");
-  roots.push_back(env != nullptr && *env != '\0' ? env : SEER_DEFAULT_GOLDEN_DIR);
-  int checked = 0;
-  for (const auto& root : roots) {
-    if (!fs::is_directory(root)) continue;
-    for (const auto& e : fs::directory_iterator(root)) {
-      if (!fs::exists(e.path() / "config.json") || !fs::exists(e.path() / "model.safetensors")) continue;
-      const VlmConfig c = load_hf_config(e.path().string());
-      SafetensorsFile file((e.path() / "model.safetensors").string());
-      int64_t stored = 0;
-      for (const auto& [name, entry] : file.entries()) {
-        int64_t n = 1;
-        for (int64_t s : entry.shape) n *= s;
-        stored += n;
-      }
-      EXPECT_EQ(count_parameters(c).total(), stored) << e.path();
-      ++checked;
+  const auto dirs = golden_checkpoints();
+  for (const auto& dir : dirs) {
+    SafetensorsFile file((dir / "model.safetensors").string());
+    int64_t stored = 0;
+    for (const auto& [name, entry] : file.entries()) {
+      int64_t n = 1;
+      for (int64_t d : entry.shape) n *= d;
+      stored += n;
     }
+    EXPECT_EQ(count_parameters(load_hf_config(dir.string())).total(), stored) << dir;
   }
-  EXPECT_GE(checked, 1) << "no golden checkpoint found";
+  EXPECT_GE(dirs.size(), 1u) << "no golden checkpoint found";
 }
 
 /// name -> shape, for set comparisons that print the first difference.
@@ -134,22 +140,14 @@ TEST(ExpectedTensors, EqualTheModulesSeerBuilds) {
 }
 
 TEST(ExpectedTensors, GoldenCheckpointsHoldExactlyThem) {
-  std::vector<std::string> roots = {SEER_REPO_GOLDEN_DIR};
-  const char* env = std::getenv("SEER_GOLDEN_DIR");
-  roots.push_back(env != nullptr && *env != '\0' ? env : SEER_DEFAULT_GOLDEN_DIR);
-  int checked = 0;
-  for (const auto& root : roots) {
-    if (!fs::is_directory(root)) continue;
-    for (const auto& e : fs::directory_iterator(root)) {
-      if (!fs::exists(e.path() / "config.json") || !fs::exists(e.path() / "model.safetensors")) continue;
-      SafetensorsFile file((e.path() / "model.safetensors").string());
-      std::map<std::string, std::vector<int64_t>> stored;
-      for (const auto& [name, entry] : file.entries()) stored[name] = entry.shape;
-      expect_same(by_name(expected_tensors(load_hf_config(e.path().string()))), stored, e.path().string());
-      ++checked;
-    }
+  const auto dirs = golden_checkpoints();
+  for (const auto& dir : dirs) {
+    SafetensorsFile file((dir / "model.safetensors").string());
+    std::map<std::string, std::vector<int64_t>> stored;
+    for (const auto& [name, entry] : file.entries()) stored[name] = entry.shape;
+    expect_same(by_name(expected_tensors(load_hf_config(dir.string()))), stored, dir.string());
   }
-  EXPECT_GE(checked, 3) << "expected the llava and qwen2-vl golden checkpoints";
+  EXPECT_GE(dirs.size(), 3u) << "expected the llava and qwen2-vl golden checkpoints";
 }
 
 TEST(ParamCount, RealConfigsMatchTheirModelCards) {
