@@ -35,6 +35,7 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
 pkg_check_modules(UTF8PROC REQUIRED IMPORTED_TARGET libutf8proc)
 pkg_check_modules(EXIF REQUIRED IMPORTED_TARGET libexif)
+find_package(JPEG REQUIRED)                       # JPEG::JPEG: libjpeg-turbo, the decoder Pillow uses
 find_path(SEER_STB_INCLUDE_DIR stb_image.h PATH_SUFFIXES stb REQUIRED)
 pkg_check_modules(STB REQUIRED IMPORTED_TARGET stb)   # libstb.so: the stb implementations, built by Debian
 

@@ -7,6 +7,7 @@
 
 #include "core/atomic_file.h"
 #include "core/check.h"
+#include "model/jpeg_decode.h"
 
 namespace seer::model {
 namespace {
@@ -120,6 +121,10 @@ RgbImage decode_image(std::string_view bytes, const std::string& name, AlphaMode
   SEER_CHECK(static_cast<int64_t>(bytes.size()) <= limits.max_file_bytes, "{}: {} bytes is over the {} byte limit", name,
              bytes.size(), limits.max_file_bytes);
   SEER_CHECK(bytes.size() <= static_cast<size_t>(INT32_MAX), "{}: file too large", name);
+  if (is_jpeg(bytes)) {
+    SEER_CHECK(jpeg_complete(bytes), "{}: truncated JPEG (no end-of-image marker after the scan)", name);
+    return apply_orientation(decode_jpeg(bytes, name, limits), exif_orientation(bytes));
+  }
   const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
   const int len = static_cast<int>(bytes.size());
   int w = 0, h = 0, channels = 0;
@@ -130,7 +135,6 @@ RgbImage decode_image(std::string_view bytes, const std::string& name, AlphaMode
   SEER_CHECK(w > 0 && h > 0, "{}: image has no pixels ({}x{})", name, w, h);
   SEER_CHECK(static_cast<int64_t>(w) * h <= limits.max_pixels, "{}: {}x{} = {} pixels is over the {} pixel limit", name,
              w, h, static_cast<int64_t>(w) * h, limits.max_pixels);
-  SEER_CHECK(!is_jpeg(bytes) || jpeg_complete(bytes), "{}: truncated JPEG (no end-of-image marker after the scan)", name);
   stbi_uc* raw = stbi_load_from_memory(data, len, &w, &h, &channels, 0);
   if (raw == nullptr) {
     const char* why = stbi_failure_reason();

@@ -1,6 +1,7 @@
 // Decoding image files into 8-bit RGB (rows top to bottom, HWC), the way the reference processors see
-// them: JPEG (baseline, progressive, CMYK with the Adobe convention), PNG (grey, grey+alpha, palette with
-// tRNS, 16-bit: v >> 8), BMP and GIF (first frame), through stb_image; EXIF Orientation 2-8 from JPEG APP1
+// them: JPEG through libjpeg-turbo as Pillow decodes it (model/jpeg_decode.h: baseline, progressive, CMYK
+// with the Adobe convention), PNG (grey, grey+alpha, palette with tRNS, 16-bit: v >> 8), BMP and GIF (first
+// frame) through stb_image; EXIF Orientation 2-8 from JPEG APP1
 // and PNG eXIf applied (libexif; a missing or corrupt tag means 1, never an error); alpha composited over
 // white or dropped. Never aborts a batch: every failure is a seer::Error naming the file.
 #pragma once

@@ -23,6 +23,8 @@ PACKAGES=(
   libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev prometheus-cpp-dev
   # tokenizer (regex splits, Unicode normalisation) and images
   libpcre2-dev libutf8proc-dev libstb-dev libexif-dev
+  # JPEG as Pillow decodes it: libjpeg-turbo (PNG/BMP/GIF stay on stb)
+  libjpeg62-turbo-dev
   # gzip data sets (digits.csv.gz, Fashion-MNIST IDX files)
   zlib1g-dev
   # tests and benchmarks; the Prometheus scrape test; the quickstart's reward/accuracy plot

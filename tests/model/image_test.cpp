@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "core/atomic_file.h"
 #include "core/check.h"
 #include "model/image_decode.h"
 #include "model/image_processor.h"
@@ -45,11 +46,8 @@ TEST(ImageGolden, DecodedPixelsMatchPil) {
     const auto ours = as_tensor(img);
     ASSERT_EQ(ours.sizes(), ref.sizes()) << file;
     const int max_diff = (ours.to(torch::kInt) - ref.to(torch::kInt)).abs().max().item<int>();
-    if (file.find(".png") != std::string::npos) {
-      EXPECT_EQ(max_diff, 0) << file << ": PNG decode must be exact";
-    } else {
-      EXPECT_LE(max_diff, 8) << file << ": JPEG decoders may differ by a few LSB";
-    }
+    // PNG through stb and JPEG through libjpeg-turbo (Pillow's decoder, same settings): exact.
+    EXPECT_EQ(max_diff, 0) << file << ": decode must equal Pillow's";
   }
 }
 
@@ -71,7 +69,7 @@ TEST(ImageGolden, ClipAndSiglipMatchTransformers) {
       const auto ref_resized = cases.tensor(name + ".resized_u8");
       ASSERT_EQ(resized.sizes(), ref_resized.sizes()) << name;
       const int lsb = (resized.to(torch::kInt) - ref_resized.to(torch::kInt)).abs().max().item<int>();
-      EXPECT_LE(lsb, file.find(".jpg") != std::string::npos ? 8 : 1) << name;
+      EXPECT_LE(lsb, 1) << name;
       const auto ref = cases.tensor(name + ".pixel_values").to(torch::kDouble);
       auto rel_error = [&](const RgbImage& input) {
         const PixelValues pv = preprocess(input, cfg);
@@ -80,19 +78,7 @@ TEST(ImageGolden, ClipAndSiglipMatchTransformers) {
         EXPECT_EQ(ours.sizes(), ref.sizes()) << name;
         return ours.sizes() == ref.sizes() ? (ours - ref).norm().item<double>() / ref.norm().item<double>() : 1.0;
       };
-      if (file.find(".jpg") == std::string::npos) {
-        EXPECT_LT(rel_error(img), 1e-3) << name;
-      } else {
-        // stb's JPEG decoder differs from Pillow's libjpeg-turbo by a few LSB (see the golden README): the
-        // processor is checked on Pillow's decoded pixels; our own decode stays within 1e-2.
-        auto pil = cases.tensor("image." + stem(file) + ".decoded_u8").contiguous();
-        RgbImage pil_img;
-        pil_img.height = static_cast<int>(pil.size(0));
-        pil_img.width = static_cast<int>(pil.size(1));
-        pil_img.pixels.assign(pil.data_ptr<uint8_t>(), pil.data_ptr<uint8_t>() + pil.numel());
-        EXPECT_LT(rel_error(pil_img), 1e-3) << name << " (Pillow's decode)";
-        EXPECT_LT(rel_error(img), 1e-2) << name << " (stb decode)";
-      }
+      EXPECT_LT(rel_error(img), 1e-3) << name;  // from our own decode, JPEG included
     }
   }
 }
@@ -249,6 +235,35 @@ TEST(ImageProperty, AnyDeclaredSizeGivesAResultOrAPerFileError) {
       EXPECT_GT(static_cast<double>(std::max(w, h)) / std::min(w, h), 200.0) << e.what();
     }
   }
+}
+
+TEST(ImageDecode, JpegFaultsAreErrorsNamingTheFile) {
+  const std::string file = golden_dir() + "/jpeg_flower.jpg";
+  const std::string bytes = read_file(file);
+  const RgbImage ok = decode_image(bytes, "flower.jpg");
+  // Over the pixel limit: refused from the header, before any pixel buffer.
+  DecodeLimits small;
+  small.max_pixels = static_cast<int64_t>(ok.width) * ok.height - 1;
+  try {
+    decode_image(bytes, "flower.jpg", AlphaMode::kWhite, small);
+    ADD_FAILURE() << "no error over the pixel limit";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("flower.jpg"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("pixel limit"), std::string::npos) << e.what();
+  }
+  // A frame header that says 12-bit samples: libjpeg's fatal error comes back as a per-file error.
+  const size_t sof = bytes.find("\xFF\xC0");
+  ASSERT_NE(sof, std::string::npos);
+  std::string bad = bytes;
+  bad[sof + 4] = 12;
+  try {
+    decode_image(bad, "bad_precision.jpg");
+    ADD_FAILURE() << "no error for a 12-bit frame";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("bad_precision.jpg: cannot decode JPEG ("), std::string::npos) << e.what();
+  }
+  // The file still decodes afterwards (no state left behind by the failed decode).
+  EXPECT_EQ(decode_image(bytes, "flower.jpg").pixels, ok.pixels);
 }
 
 TEST(ImageDecode, CompositingOverWhiteVersusDrop) {
