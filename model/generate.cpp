@@ -126,6 +126,11 @@ Generation generate(Vlm& model, const std::vector<Prompt>& prompts, int64_t grou
       if (alive[r]) ++out.lengths[static_cast<size_t>(r)];
       if (stopped[r]) out.finish[static_cast<size_t>(r)] = FinishReason::kStop;
     }
+    if (params.on_step) {
+      std::vector<bool> alive_rows(static_cast<size_t>(R));
+      for (int64_t r = 0; r < R; ++r) alive_rows[static_cast<size_t>(r)] = alive[r];
+      params.on_step(next.cpu(), alive_rows);
+    }
     finished = finished | newly_stopped;
     if (finished.all().item<bool>() || step + 1 == params.max_new_tokens) break;
     auto key_valid = torch::cat({cache.valid.narrow(1, 0, cache.length),

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include <ATen/core/Tensor.h>
@@ -22,6 +23,9 @@ struct SamplingParams {
   std::vector<int64_t> banned_ids;     ///< never sampled (their logits are set to -inf)
   uint64_t seed = 0;                   ///< sampling is deterministic for a seed
   bool keep_step_logits = false;       ///< record each step's logits (tests)
+  /// Called after each step with that step's tokens, (R) int64 on the CPU (finished rows carry the pad id),
+  /// and which rows were still generating; for streaming output (`seer generate`). Empty = not called.
+  std::function<void(const at::Tensor& tokens, const std::vector<bool>& alive)> on_step;
 };
 
 enum class FinishReason { kStop, kLength };
