@@ -63,6 +63,7 @@ int main(int argc, char** argv) {
   add_train_command(app, inv);
   add_eval_command(app, inv);
   add_generate_command(app, inv);
+  add_report_command(app, inv);
   add_doctor_command(app, inv);
   add_rollout_command(app, inv);
   add_run_command(app, inv);

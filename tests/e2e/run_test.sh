@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `seer run` on one machine: the whole GRPO loop (reward service, 1 learner rank, 1 rollout worker) runs
 # its steps and exits 0 with a log per process; Ctrl-C (SIGINT) mid-run stops everything within the grace
-# period, leaves no process behind, and leaves a checkpoint that `seer run --resume` continues from.
+# period, leaves no process behind, and leaves a checkpoint that `seer run --resume` continues from. `seer report`
+# summarises the finished run.
 # Usage: run_test.sh SEER_BINARY
 set -u
 seer=$1
@@ -53,6 +54,24 @@ grep -q "the learner finished training" "$tmp/run/logs/rollout-0.log" && ok "the
 sleep 0.5
 pgrep -f "$tmp/run/config.yaml" >/dev/null && bad "processes left behind: $(pgrep -af "$tmp/run/config.yaml")" \
   || ok "no process left behind"
+
+# seer report on the finished run: the summary names what happened, the plots are PNGs; a metrics line cut
+# mid-write (a killed run) is skipped and named; a folder that is no run is refused.
+"$seer" report "$tmp/run" >"$tmp/report.out" 2>&1
+status=$?
+if [ $status -eq 0 ] && grep -q "^run $tmp/run (run-test, grpo): 6 of 6 steps recorded" "$tmp/report.out" \
+   && grep -q "^reward " "$tmp/report.out" && grep -q "^groups.jsonl: 24 groups, 96 samples (G = 4)" "$tmp/report.out" \
+   && grep -q "^faults: stale groups dropped 0" "$tmp/report.out" \
+   && [ "$(head -c 4 "$tmp/run/report/reward.png" | tail -c 3)" = "PNG" ] && [ -s "$tmp/run/report/health.png" ]
+then ok "seer report: 6 steps, 24 groups of 4, faults counted, reward.png and health.png"
+else bad "seer report (exit $status)"; cat "$tmp/report.out"; fi
+printf '{"step":7,"rew' >>"$tmp/run/metrics.jsonl"
+"$seer" report "$tmp/run" --no-plots >"$tmp/report2.out" 2>&1
+grep -q "^note: $tmp/run/metrics.jsonl:7: skipped" "$tmp/report2.out" && ok "seer report names a cut metrics line and goes on" \
+  || { bad "seer report on a cut metrics line"; cat "$tmp/report2.out"; }
+"$seer" report "$tmp/data" >"$tmp/report3.out" 2>&1
+[ $? -eq 1 ] && grep -q "no metrics.jsonl here" "$tmp/report3.out" && ok "seer report refuses a folder that is no run" \
+  || { bad "seer report on a non-run folder"; cat "$tmp/report3.out"; }
 
 # Ctrl-C mid-run
 rm -rf "$tmp/run"
