@@ -12,6 +12,7 @@
 #include "app/process_setup.h"
 #include "core/atomic_file.h"
 #include "core/check.h"
+#include "core/progress.h"
 #include "dataset/jsonl_reader.h"
 #include "model/inputs.h"
 #include "model/vlm.h"
@@ -100,12 +101,15 @@ int eval(const EvalArgs& a, const Invocation& inv) {
     o.seed = static_cast<uint64_t>(cfg.seed);
     o.scoring = reward::scoring_options(cfg);
     int64_t last_logged = 0;
+    Progress progress("evaluating " + data_file, static_cast<int64_t>(data.rows.size()), "rows");
     const auto report = rollout::evaluate(*model, inputs, data.rows, o, [&](int64_t done, int64_t total) {
-      if (done - last_logged >= 256 || done == total) {
+      progress.set(done);
+      if (!progress_enabled() && (done - last_logged >= 256 || done == total)) {
         spdlog::info("evaluated {}/{} rows", done, total);
         last_logged = done;
       }
     });
+    progress.finish();
     std::printf("%-10s %6s %9s %9s %8s %8s\n", "type", "rows", a.samples > 1 ? "mean acc" : "accuracy", "pass@k",
                 "format", "reward");
     auto line = [&](const std::string& name, const rollout::EvalTotals& t) {

@@ -1,6 +1,9 @@
 // seer: one executable, one subcommand per process role (train, rollout, reward, run, ...).
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <string>
 #include <vector>
@@ -13,6 +16,7 @@
 #include "core/check.h"
 #include "core/did_you_mean.h"
 #include "core/log.h"
+#include "core/progress.h"
 #include "seer/build_info.h"
 
 namespace {
@@ -48,6 +52,10 @@ int main(int argc, char** argv) {
   using namespace seer::app;
   ensure_openblas_kernel(argv);  // may re-execute this program with OPENBLAS_CORETYPE set (app/blas_runtime.h)
   Invocation inv;
+  // Progress lines (core/progress.h) when stdout is a terminal; SEER_PROGRESS=1 / 0 forces them on / off.
+  const char* progress = std::getenv("SEER_PROGRESS");
+  seer::set_progress_enabled(progress != nullptr && *progress != '\0' ? std::string(progress) != "0"
+                                                                       : isatty(STDOUT_FILENO) == 1);
   CLI::App app{"seer: train vision-language models into visual reasoning models (SFT + GRPO)", "seer"};
   app.require_subcommand(1, 1);
   app.failure_message(CLI::FailureMessage::help);

@@ -30,7 +30,8 @@ void write_png(const std::string& path, const Image& image) {
 }
 
 SplitWriter::SplitWriter(std::string dir, std::string task, std::string split)
-    : dir_(std::move(dir)), task_(std::move(task)), split_(std::move(split)) {
+    : dir_(std::move(dir)), task_(std::move(task)), split_(std::move(split)),
+      progress_("writing " + dir_ + " " + split_, 0, "images") {
   std::filesystem::create_directories(std::filesystem::path(dir_) / "images" / split_);
 }
 
@@ -39,6 +40,7 @@ void SplitWriter::add(const Example& e) {
   std::snprintf(name, sizeof(name), "%s-%s-%06d", task_.c_str(), split_.c_str(), count_);
   const std::string image = "images/" + split_ + "/" + name + ".png";
   write_png((std::filesystem::path(dir_) / image).string(), e.image);
+  progress_.add();
   nlohmann::ordered_json rl = {{"id", name},
                                {"image", image},
                                {"problem", e.question},
@@ -57,6 +59,7 @@ void SplitWriter::add(const Example& e) {
 }
 
 void SplitWriter::finish() {
+  progress_.finish();
   write_file_atomic((std::filesystem::path(dir_) / (split_ + ".jsonl")).string(), rl_);
   write_file_atomic((std::filesystem::path(dir_) / ("sft_" + split_ + ".jsonl")).string(), sft_);
 }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/progress.h"
 
 namespace seer::dataset {
 
@@ -43,6 +44,7 @@ class SplitWriter {
  private:
   std::string dir_, task_, split_, rl_, sft_;
   int count_ = 0;
+  Progress progress_;  ///< images written (a line only on a terminal, core/progress.h)
 };
 
 /// Deterministic integer in [0, n) from a 64-bit generator state (splitmix64): same on every platform.

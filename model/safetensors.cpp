@@ -15,6 +15,7 @@
 
 #include "core/atomic_file.h"
 #include "core/check.h"
+#include "core/progress.h"
 
 namespace seer::model {
 namespace {
@@ -231,8 +232,10 @@ void write_safetensors(const std::string& path, const std::map<std::string, at::
   const uint64_t n = head.size();
   for (int i = 0; i < 8; ++i) blob += static_cast<char>((n >> (8 * i)) & 0xff);
   blob += head;
+  Progress progress("writing " + path, static_cast<int64_t>(offset), "MiB", 1 << 20);
   for (const auto& c : contiguous) {
     blob.append(static_cast<const char*>(c.data_ptr()), static_cast<size_t>(c.numel()) * c.element_size());
+    progress.add(static_cast<int64_t>(c.numel()) * static_cast<int64_t>(c.element_size()));
   }
   write_file_atomic(path, blob);
 }

@@ -9,6 +9,7 @@
 
 #include "core/atomic_file.h"
 #include "core/check.h"
+#include "core/progress.h"
 #include "model/language_model.h"
 #include "model/safetensors.h"
 #include "model/vision_part.h"
@@ -102,7 +103,11 @@ std::unique_ptr<Vlm> Vlm::load(const std::string& dir, const LoadOptions& option
   std::set<std::string> used;
   {
     torch::NoGradGuard no_grad;
-    for (auto& p : impl->module->named_parameters()) {
+    auto params = impl->module->named_parameters();
+    int64_t total_bytes = 0;
+    for (const auto& p : params) total_bytes += p.value().numel() * static_cast<int64_t>(p.value().element_size());
+    Progress progress("loading " + dir, total_bytes, "MiB", 1 << 20);
+    for (auto& p : params) {
       const std::string name = hf_name(impl->config, p.key());
       SEER_CHECK(reader.contains(name), "{}: checkpoint has no tensor '{}'", dir, name);
       at::Tensor t = reader.tensor(name);
@@ -110,6 +115,7 @@ std::unique_ptr<Vlm> Vlm::load(const std::string& dir, const LoadOptions& option
                  fmt::format("{}", fmt::join(t.sizes(), "x")), fmt::format("{}", fmt::join(p.value().sizes(), "x")));
       p.value().copy_(t.to(p.value().scalar_type()));
       used.insert(name);
+      progress.add(p.value().numel() * static_cast<int64_t>(p.value().element_size()));
     }
   }
   std::vector<std::string> extra;
