@@ -44,6 +44,31 @@ bool looks_like_math(std::string_view s) {
   return false;
 }
 
+/// Notation whose meaning text matching would lose (issue 21, contract section 4): a LaTeX command or escaped
+/// brace, a relation (< > = and their Unicode forms), a power or subscript, ±/∞/∪, or a bracket that holds an
+/// operator, a digit or a comma ("(1,2)", "[-1,0)"). Such a gold is math or nothing: when the math parser cannot
+/// read it, the sample is GOLD_UNPARSEABLE, never a text match ("x<1" must not match "x>1"). "Paris (France)"
+/// and "World War 2" have none of it and stay text.
+bool math_notation(std::string_view s) {
+  static const std::string_view kUnicode[] = {"\xE2\x89\xA4", "\xE2\x89\xA5", "\xE2\x89\xA0", "\xC2\xB1",
+                                              "\xE2\x88\x9E", "\xE2\x88\xAA", "\xE2\x88\xA9"};  // ≤ ≥ ≠ ± ∞ ∪ ∩
+  for (std::string_view u : kUnicode) {
+    if (s.find(u) != std::string_view::npos) return true;
+  }
+  int depth = 0;
+  for (char c : s) {
+    if (c == '\\' || c == '<' || c == '>' || c == '=' || c == '^' || c == '_') return true;
+    if (c == '(' || c == '[' || c == '{') {
+      ++depth;
+    } else if (c == ')' || c == ']' || c == '}') {
+      depth = std::max(0, depth - 1);
+    } else if (depth > 0 && ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '*' || c == '/' || c == ',')) {
+      return true;
+    }
+  }
+  return false;
+}
+
 /// The gold, prepared for its type; `ok` false when it does not parse (GOLD_UNPARSEABLE).
 struct Gold {
   bool ok = false;
@@ -135,7 +160,8 @@ AnswerType resolve_auto_type(std::string_view g) {
   if (looks_like_option(g)) return AnswerType::kChoice;
   if (looks_numeric(g)) return AnswerType::kNumeric;
   if (looks_like_math(g) && parse_math(g)) return AnswerType::kMath;
-  return AnswerType::kText;
+  // Math the parser cannot read is never compared as text (GOLD_UNPARSEABLE through the math type).
+  return math_notation(g) ? AnswerType::kMath : AnswerType::kText;
 }
 
 std::string gold_problem(const Sample& s, AnswerType* resolved) {

@@ -7,8 +7,13 @@
 namespace seer::reward {
 namespace {
 
+/// Punctuation dropped by text matching. Characters that change a meaning are kept (issue 21): relations, signs,
+/// brackets and the backslash, so "x<1" never equals "x>1" and "[-1,0)" never equals "[-1,0]".
 bool is_punctuation(utf8proc_int32_t cp) {
   if (cp < 0x80) {
+    for (char keep : {'<', '>', '=', '+', '-', '(', ')', '[', ']', '{', '}', '\\'}) {
+      if (cp == keep) return false;
+    }
     return (cp >= '!' && cp <= '/') || (cp >= ':' && cp <= '@') || (cp >= '[' && cp <= '`') || (cp >= '{' && cp <= '~');
   }
   switch (utf8proc_category(cp)) {

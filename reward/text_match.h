@@ -6,8 +6,9 @@
 
 namespace seer::reward {
 
-/// NFKC + case fold, punctuation removed (not replaced by a space), whitespace collapsed, one leading
-/// article (a / an / the) dropped. "The Apple." -> "apple".
+/// NFKC + case fold, punctuation removed (not replaced by a space) except the characters that change a
+/// meaning (< > = + - ( ) [ ] { } \), whitespace collapsed, one leading article (a / an / the) dropped.
+/// "The Apple." -> "apple"; "x<1" and "x>1" stay different.
 std::string normalize_text(std::string_view text);
 
 /// 1.0 when both normalise to the same non-empty string; a substring is not a match.

@@ -186,6 +186,51 @@ TEST(Bbox, ParseAndIou) {
   EXPECT_FALSE(to_original_frame({0, 0, 1, 1}, BoxFrame::kNorm1, {}, {}));
 }
 
+/// Score of `answer` against `gold` with answer type `type` ("auto" by default): accuracy, status.
+std::pair<double, Status> score_as(const std::string& answer, const std::string& gold, AnswerType type = AnswerType::kAuto) {
+  Sample s;
+  s.completion = "<think>t</think><answer>" + answer + "</answer>";
+  s.gold = gold;
+  s.answer_type = type;
+  const Score r = score_sample(s, ScoringOptions{});
+  auto it = r.components.find("accuracy");
+  return {it == r.components.end() ? 0.0 : it->second, r.status};
+}
+
+TEST(Scorer, MathLookingGoldIsNeverMatchedAsText) {
+  // Issue 21's false accepts under answer_type auto: each wrong answer must score 0, whatever the gold parses as.
+  const std::pair<const char*, const char*> wrong[] = {
+      {"x>1", "x<1"},
+      {"793<a<10", "-793<a<10"},
+      {"\\{1\\pm\\sqrt5,2\\}", "\\{1\\pm\\sqrt5,-2\\}"},
+      {"2045", "204_5"},
+      {"[-1,0]\\cup[0,1]", "[-1,0)\\cup(0,1]"},
+  };
+  for (const auto& [answer, gold] : wrong) {
+    for (AnswerType type : {AnswerType::kAuto, AnswerType::kMath}) {
+      const auto [acc, status] = score_as(answer, gold, type);
+      EXPECT_EQ(acc, 0.0) << answer << " vs gold " << gold << " (" << to_string(type) << ")";
+    }
+  }
+  // A gold with math notation the parser cannot read is GOLD_UNPARSEABLE, not a text match of itself.
+  const auto [acc, status] = score_as("204_5", "204_5");
+  if (status != Status::kOk) EXPECT_EQ(status, Status::kGoldUnparseable);
+  // Words without math notation stay text.
+  EXPECT_EQ(score_as("paris france", "Paris, France.").first, 1.0);
+  EXPECT_EQ(score_as("World War 2", "world war 2.").second, Status::kOk);
+}
+
+TEST(TextMatch, KeepsCharactersThatChangeAMeaning) {
+  EXPECT_EQ(normalize_text("The Apple."), "apple");
+  EXPECT_EQ(normalize_text("x < 1"), "x < 1");
+  EXPECT_NE(normalize_text("x<1"), normalize_text("x>1"));
+  EXPECT_NE(normalize_text("[-1,0)"), normalize_text("[-1,0]"));
+  EXPECT_NE(normalize_text("-793<a<10"), normalize_text("793<a<10"));
+  EXPECT_NE(normalize_text("\\alpha"), normalize_text("alpha"));
+  EXPECT_EQ(text_accuracy("x<1", "x > 1"), 0.0);
+  EXPECT_EQ(text_accuracy("New York!", "new york"), 1.0);
+}
+
 TEST(Scorer, StatusPrecedenceAndTotal) {
   Sample s;
   s.completion = "<think>t</think><answer>5</answer>";
