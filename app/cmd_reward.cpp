@@ -46,6 +46,7 @@ int serve(const RewardArgs& args, const Invocation& inv) {
   o.address = cfg.reward.address;
   o.threads = static_cast<int>(cfg.reward.threads);
   o.max_request_bytes = cfg.reward.max_request_bytes;
+  o.max_samples_per_request = cfg.reward.max_samples_per_request;
   o.auth_token = read_auth_token(cfg.reward);
   o.scoring = reward::scoring_options(cfg);
   o.metrics = std::make_shared<prometheus::Registry>();

@@ -70,6 +70,8 @@ struct RewardConfig {
   double sample_budget_seconds = 1.0;   ///< A sample over budget is UNSCORABLE (never 0).
   double request_timeout_seconds = 30;  ///< Client deadline for one Score call.
   int64_t max_request_bytes = 16 << 20;
+  int64_t max_samples_per_request = 8192;  ///< Score requests with more samples are refused (one worker call sends
+                                           ///< rollout.prompts_per_call x group_size).
   std::map<std::string, double> weights{{"accuracy", 0.9}, {"format", 0.1}};  ///< Weighted sum of components.
   double numeric_rel_tol = 1e-6;        ///< The one relative tolerance of numeric/math comparison.
   std::string bbox_frame = "absolute";  ///< absolute | norm1000 | norm1: frame of predicted boxes.
@@ -148,6 +150,7 @@ struct ClusterConfig {
   std::string auth_token_env;           ///< ... or from this environment variable (read once in main).
   int64_t weight_chunk_bytes = 4 << 20; ///< Payload of one streamed weight chunk.
   int64_t max_message_bytes = 256 << 20;  ///< Largest coordinator message (a pushed group, a weight chunk).
+  int64_t max_groups_per_push = 4096;   ///< PushGroups streams with more groups are cut off (RESOURCE_EXHAUSTED).
   std::string mpirun = "mpirun";
   std::vector<std::string> mpirun_args; ///< Extra arguments for mpirun.
 };

@@ -73,6 +73,8 @@ ConfigSchema::ConfigSchema(ExperimentConfig& c) {
                 "client deadline per Score call");
   reward.integer("max_request_bytes", &c.reward.max_request_bytes, Range::closed(1024, 1 << 30),
                  "largest accepted Score request");
+  reward.integer("max_samples_per_request", &c.reward.max_samples_per_request, Range::closed(1, 1 << 24),
+                 "Score requests with more samples are refused (RESOURCE_EXHAUSTED)");
   reward.number_map("weights", &c.reward.weights, kRewardComponents, Range::any(),
                     "weight of each reward component in the total");
   reward.number("numeric_rel_tol", &c.reward.numeric_rel_tol, Range::closed(0, 1), "relative tolerance of numbers");
@@ -159,6 +161,8 @@ ConfigSchema::ConfigSchema(ExperimentConfig& c) {
                   "payload of one streamed weight chunk, bytes");
   cluster.integer("max_message_bytes", &c.cluster.max_message_bytes, Range::closed(1 << 20, 2147483647LL),
                   "largest coordinator message, bytes");
+  cluster.integer("max_groups_per_push", &c.cluster.max_groups_per_push, Range::closed(1, 1 << 24),
+                  "groups one PushGroups stream may carry; the rest are refused (their prompts are leased again)");
   cluster.text("mpirun", &c.cluster.mpirun, "mpirun executable");
   cluster.text_list("mpirun_args", &c.cluster.mpirun_args, "extra mpirun arguments");
 

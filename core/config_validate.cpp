@@ -38,6 +38,12 @@ std::vector<ConfigIssue> validate_config(const ExperimentConfig& c, const KeyOri
                    "to compute advantages",
                    c.rollout.group_size, c.algorithm.name));
   const int64_t ranks = c.cluster.learner_ranks;
+  const int64_t per_call = c.rollout.prompts_per_call * c.rollout.group_size;
+  rule({"rollout.prompts_per_call", "rollout.group_size", "reward.max_samples_per_request"},
+       grpo && per_call > c.reward.max_samples_per_request,
+       fmt::format("a rollout worker scores rollout.prompts_per_call x rollout.group_size = {} x {} = {} samples per "
+                   "request, over reward.max_samples_per_request {}", c.rollout.prompts_per_call,
+                   c.rollout.group_size, per_call, c.reward.max_samples_per_request));
   const int64_t sequences = c.trainer.prompts_per_step * c.rollout.group_size;
   rule({"cluster.learner_ranks", "trainer.prompts_per_step", "rollout.group_size", "algorithm.name"},
        grpo && sequences % ranks != 0,

@@ -4,6 +4,7 @@
 #include <future>
 #include <mutex>
 
+#include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
 #include <prometheus/counter.h>
 #include <prometheus/histogram.h>
@@ -27,6 +28,10 @@ struct Metrics {
                      .Name("seer_reward_requests_total")
                      .Help("Score requests by gRPC status code")
                      .Register(r)),
+        refused(prometheus::BuildCounter()
+                    .Name("seer_reward_refused_total")
+                    .Help("Score requests refused over a limit, by limit")
+                    .Register(r)),
         statuses(prometheus::BuildCounter()
                      .Name("seer_reward_status_total")
                      .Help("Scored samples by reward status")
@@ -43,8 +48,10 @@ struct Metrics {
       statuses.Add({{"status", std::string(to_string(st))}});
     }
     requests.Add({{"code", "0"}});
+    refused.Add({{"limit", "max_samples_per_request"}});
   }
   prometheus::Family<prometheus::Counter>& requests;
+  prometheus::Family<prometheus::Counter>& refused;
   prometheus::Family<prometheus::Counter>& statuses;
   prometheus::Family<prometheus::Histogram>& latency;
   prometheus::Histogram& latency_all;
@@ -60,6 +67,12 @@ class Service final : public v1::RewardService::Service {
   grpc::Status Score(grpc::ServerContext* ctx, const v1::ScoreRequest* req, v1::ScoreResponse* resp) override {
     const auto t0 = std::chrono::steady_clock::now();
     grpc::Status status = authorize(*ctx);
+    if (status.ok() && req->samples_size() > options_.max_samples_per_request) {
+      if (metrics_) metrics_->refused.Add({{"limit", "max_samples_per_request"}}).Increment();
+      status = {grpc::StatusCode::RESOURCE_EXHAUSTED,
+                fmt::format("Score request with {} samples is over reward.max_samples_per_request {}; send fewer per call",
+                            req->samples_size(), options_.max_samples_per_request)};
+    }
     if (status.ok()) status = score_all(*req, resp);
     record(status, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     return status;

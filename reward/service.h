@@ -16,7 +16,8 @@ namespace seer::reward {
 struct ServerOptions {
   std::string address = "127.0.0.1:0";  ///< host:port; port 0 picks a free one
   int threads = 4;                      ///< scoring threads
-  int64_t max_request_bytes = 16 << 20; ///< larger requests are refused (RESOURCE_EXHAUSTED)
+  int64_t max_request_bytes = 16 << 20; ///< larger requests are refused (RESOURCE_EXHAUSTED, by gRPC)
+  int64_t max_samples_per_request = 8192;  ///< requests with more samples are refused (RESOURCE_EXHAUSTED, counted)
   std::string auth_token;               ///< "" = no auth; else requests need "authorization: Bearer <token>"
   ScoringOptions scoring;
   std::shared_ptr<prometheus::Registry> metrics;  ///< optional: counters and histograms are added here

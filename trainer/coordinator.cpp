@@ -41,6 +41,11 @@ struct Metrics {
                             .Help("Coordinator RPCs refused for a missing or wrong bearer token")
                             .Register(r)
                             .Add({})),
+        refused(prometheus::BuildCounter()
+                    .Name("seer_coordinator_refused_total")
+                    .Help("Coordinator requests refused over a limit, by limit")
+                    .Register(r)
+                    .Add({{"limit", "max_groups_per_push"}})),
         leased(prometheus::BuildCounter()
                    .Name("seer_prompts_leased_total")
                    .Help("Prompt leases handed to rollout workers (re-leases included)")
@@ -63,6 +68,7 @@ struct Metrics {
   void count(const char* result) { groups.Add({{"result", result}}).Increment(); }
   prometheus::Family<prometheus::Counter>& groups;
   prometheus::Counter& unauthenticated;
+  prometheus::Counter& refused;
   prometheus::Counter& leased;
   prometheus::Counter& weight_bytes;
   prometheus::Gauge& buffered;
@@ -226,8 +232,21 @@ struct Coordinator::Impl final : public v1::Coordinator::Service {
                           v1::PushGroupsResponse* resp) override {
     if (auto st = authorize(*ctx); !st.ok()) return st;
     v1::Group g;
+    int64_t read = 0;
     while (reader->Read(&g)) {
       std::lock_guard<std::mutex> lock(mutex);
+      if (++read > options.max_groups_per_push) {
+        // The groups received so far stand; the rest of this stream is refused, and their prompts go out again
+        // when their leases expire (no sample lost, none trained twice).
+        ++counts.refused_pushes;
+        if (metrics) metrics->refused.Increment();
+        spdlog::warn("coordinator: worker {} pushed more than cluster.max_groups_per_push {} groups in one stream; "
+                     "refusing the rest", g.worker_id(), options.max_groups_per_push);
+        cv.notify_all();
+        return {grpc::StatusCode::RESOURCE_EXHAUSTED,
+                fmt::format("PushGroups: more than cluster.max_groups_per_push {} groups in one stream",
+                            options.max_groups_per_push)};
+      }
       if (!g.worker_id().empty()) workers[g.worker_id()].last_seen = Clock::now();
       receive(g, resp);
       if (metrics) metrics->buffered.Set(static_cast<double>(buffer.size()));

@@ -32,6 +32,7 @@ struct CoordinatorOptions {
   bool dynamic_sampling = false;         ///< drop groups whose rewards are all equal (they are done, not retried)
   int64_t chunk_bytes = 4 << 20;         ///< WatchWeights chunk payload
   int64_t max_message_bytes = 64 << 20;  ///< largest message accepted (PushGroups)
+  int64_t max_groups_per_push = 4096;    ///< groups one PushGroups stream may carry; then RESOURCE_EXHAUSTED
   std::vector<std::string> skip_prompts;  ///< prompt ids trained on before the checkpoint this run resumes from
   std::string image_inputs;              ///< the learner's ModelInputs::image_inputs(); "" = not checked
   std::shared_ptr<prometheus::Registry> metrics;  ///< optional
@@ -46,6 +47,7 @@ struct CoordinatorCounts {
   int64_t equal_rewards = 0;     ///< dropped by dynamic sampling
   int64_t unusable = 0;          ///< the worker could not build the prompt (reported error)
   int64_t unauthenticated = 0;   ///< RPCs refused for a missing or wrong token
+  int64_t refused_pushes = 0;    ///< PushGroups streams cut off at max_groups_per_push
   int64_t leased = 0, reissued = 0;
   int64_t weight_bytes_sent = 0;
 };

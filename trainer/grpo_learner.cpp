@@ -71,6 +71,7 @@ std::unique_ptr<Coordinator> start_coordinator(const ExperimentConfig& c, const 
   o.dynamic_sampling = c.algorithm.dynamic_sampling;
   o.chunk_bytes = c.cluster.weight_chunk_bytes;
   o.max_message_bytes = c.cluster.max_message_bytes;
+  o.max_groups_per_push = c.cluster.max_groups_per_push;
   o.skip_prompts = core.state.done_prompts;
   o.image_inputs = core.inputs->image_inputs();
   o.metrics = registry;

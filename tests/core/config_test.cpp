@@ -149,6 +149,16 @@ TEST(Config, CrossFieldGroupSizeAndDivisibility) {
             std::string::npos);
 }
 
+TEST(Config, OneWorkerCallMustFitTheRewardSampleLimit) {
+  const auto issues = issues_of(
+      "rollout:\n  group_size: 8\n  prompts_per_call: 4\n"
+      "reward:\n  max_samples_per_request: 16\n");
+  ASSERT_EQ(issues.size(), 1u);
+  EXPECT_NE(issues[0].message.find("4 x 8 = 32 samples per request, over reward.max_samples_per_request 16"),
+            std::string::npos) << issues[0].message;
+  EXPECT_NO_THROW(load_config_text("rollout:\n  group_size: 8\n  prompts_per_call: 2\nreward:\n  max_samples_per_request: 16\n", "y.yaml"));
+}
+
 TEST(Config, CrossFieldRuleOnDefaultsPointsAtFile) {
   // group_size keeps its default (8); prompts_per_step comes from the file; mini_batches from the file.
   const auto issues = issues_of("trainer:\n  prompts_per_step: 6\nalgorithm:\n  mini_batches: 4\n");

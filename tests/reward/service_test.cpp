@@ -5,6 +5,7 @@
 
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <prometheus/registry.h>
 
 #include "core/check.h"
 #include "proto/reward.grpc.pb.h"
@@ -79,6 +80,30 @@ TEST(RewardService, OversizedRequestIsRefusedNotScored) {
   EXPECT_THROW(client.score({s}), Error);
   s.completion = "<think>t</think><answer>5</answer>";
   EXPECT_EQ(client.score({s}).at(0).status, Status::kOk);  // the server is still serving
+}
+
+TEST(RewardService, TooManySamplesAreRefusedCountedAndTheServiceGoesOn) {
+  auto registry = std::make_shared<prometheus::Registry>();
+  ServerOptions o;
+  o.max_samples_per_request = 3;
+  o.metrics = registry;
+  RewardServer server(o);
+  Sample s;
+  s.completion = "<think>t</think><answer>5</answer>";
+  s.gold = "5";
+  RewardClient client(client_for(server));
+  try {
+    client.score({s, s, s, s});
+    ADD_FAILURE() << "4 samples over a limit of 3 were scored";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("over reward.max_samples_per_request 3"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(client.score({s, s, s}).size(), 3u);  // at the limit: scored; the server is still serving
+  double refused = -1;
+  for (const auto& family : registry->Collect()) {
+    if (family.name == "seer_reward_refused_total") refused = family.metric.at(0).counter.value;
+  }
+  EXPECT_EQ(refused, 1.0);
 }
 
 TEST(RewardService, OverBudgetIsUnscorableNeverZero) {

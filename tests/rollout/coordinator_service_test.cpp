@@ -237,6 +237,27 @@ TEST(CoordinatorService, GroupsAreBufferedOnceAndStaleOrForeignOnesAreNot) {
   EXPECT_TRUE(c.get_prompts("w1", 1, 2).finished);
 }
 
+TEST(CoordinatorService, APushOverTheGroupLimitIsCutOffAndTheServiceGoesOn) {
+  auto o = options("");
+  o.max_groups_per_push = 2;
+  trainer::Coordinator coord(o, rows(8), trainer::DataOrder(8, 1, false));
+  publish(coord, 0, 0xabc);
+  auto c = client(coord, "");
+  ASSERT_EQ(c.get_prompts("w1", 4, 0).prompts.size(), 4u);
+  try {
+    c.push({group("0:0", 0, 0xabc, {1, 0}), group("0:1", 0, 0xabc, {0, 1}), group("0:2", 0, 0xabc, {1, 0})});
+    ADD_FAILURE() << "3 groups in one push over a limit of 2 were taken";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("cluster.max_groups_per_push 2"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(coord.counts().refused_pushes, 1);
+  EXPECT_EQ(coord.counts().accepted, 2);  // the groups before the limit stand
+  // The service goes on: the refused group arrives in a later push, once.
+  EXPECT_EQ(c.push({group("0:2", 0, 0xabc, {1, 0})}).accepted, 1);
+  EXPECT_EQ(c.push({group("0:0", 0, 0xabc, {1, 0})}).duplicate, 1);
+  coord.finish();
+}
+
 TEST(BatchExchange, AStopRequestOnAnyRankWinsOverAReadyBatch) {
   trainer::Coordinator coord(options(""), rows(8), trainer::DataOrder(8, 1, false));
   publish(coord, 0, 0xabc);
