@@ -79,6 +79,8 @@ int generate_command(const GenerateArgs& a, const Invocation& inv) {
   }
   try {
     SEER_CHECK(a.data.empty() != a.question.empty(), "give either a question or --data FILE (not both)");
+    SEER_CHECK(a.data.empty() || (a.images.empty() && a.gold.empty()),
+               "--image and --gold go with a question; with --data each row has its own");
     apply_compute(cfg, "generate", HostProcesses{});
     const std::string model_dir = a.model.empty() ? cfg.model.path : a.model;
     SEER_CHECK(!model_dir.empty(), "no model: pass --model DIR or set model.path");
