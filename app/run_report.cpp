@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <numeric>
 
 #include <fmt/format.h>
@@ -89,28 +90,36 @@ std::string top_answers(const std::map<std::string, int64_t>& counts, size_t lim
   return out;
 }
 
-void read_groups(const fs::path& file, RunData& run) {
-  std::ifstream in(file);
-  if (!in) return;
-  std::vector<std::vector<std::string>> per_line;
+/// Calls `parse` with each non-empty line of the JSONL `in`; a line that does not parse (a run killed mid-write)
+/// is skipped and noted as FILE:LINE.
+void for_each_json_line(std::ifstream& in, const fs::path& file, RunData& run,
+                        const std::function<void(const nlohmann::json&)>& parse) {
   std::string line;
   int line_no = 0;
   while (std::getline(in, line)) {
     ++line_no;
     if (line.empty()) continue;
     try {
-      const auto j = nlohmann::json::parse(line);
-      std::vector<std::string> answers;
-      for (const auto& g : j.at("groups")) {
-        ++run.groups;
-        for (const auto& a : g.value("answers", nlohmann::json::array())) answers.push_back(a.get<std::string>());
-        run.samples += static_cast<int64_t>(g.value("rewards", nlohmann::json::array()).size());
-      }
-      per_line.push_back(std::move(answers));
+      parse(nlohmann::json::parse(line));
     } catch (const std::exception& e) {
       run.notes.push_back(fmt::format("{}:{}: skipped ({})", file.string(), line_no, e.what()));
     }
   }
+}
+
+void read_groups(const fs::path& file, RunData& run) {
+  std::ifstream in(file);
+  if (!in) return;
+  std::vector<std::vector<std::string>> per_line;
+  for_each_json_line(in, file, run, [&](const nlohmann::json& j) {
+    std::vector<std::string> answers;
+    for (const auto& g : j.at("groups")) {
+      ++run.groups;
+      for (const auto& a : g.value("answers", nlohmann::json::array())) answers.push_back(a.get<std::string>());
+      run.samples += static_cast<int64_t>(g.value("rewards", nlohmann::json::array()).size());
+    }
+    per_line.push_back(std::move(answers));
+  });
   const size_t tenth = std::max<size_t>(1, per_line.size() / 10);
   for (size_t i = 0; i < per_line.size(); ++i) {
     if (i < tenth) for (const auto& a : per_line[i]) ++run.early_answers[a];
@@ -161,26 +170,17 @@ RunData load_run(const std::string& run_dir) {
   const fs::path metrics = dir / "metrics.jsonl";
   std::ifstream in(metrics);
   SEER_CHECK(in.good(), "{}: no metrics.jsonl here (is this a run folder? its run_dir)", run_dir);
-  std::string line;
-  int line_no = 0;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (line.empty()) continue;
-    try {
-      const auto j = nlohmann::json::parse(line);
-      const double step = j.at("step").get<double>();
-      run.steps.push_back(step);
-      run.times.push_back(j.value("time", std::nan("")));
-      for (const auto& [key, value] : j.items()) {
-        if (key == "step" || key == "time" || !value.is_number()) continue;
-        auto& s = run.metrics[key];
-        s.steps.push_back(step);
-        s.values.push_back(value.get<double>());
-      }
-    } catch (const std::exception& e) {
-      run.notes.push_back(fmt::format("{}:{}: skipped ({})", metrics.string(), line_no, e.what()));
+  for_each_json_line(in, metrics, run, [&](const nlohmann::json& j) {
+    const double step = j.at("step").get<double>();
+    run.steps.push_back(step);
+    run.times.push_back(j.value("time", std::nan("")));
+    for (const auto& [key, value] : j.items()) {
+      if (key == "step" || key == "time" || !value.is_number()) continue;
+      auto& s = run.metrics[key];
+      s.steps.push_back(step);
+      s.values.push_back(value.get<double>());
     }
-  }
+  });
   try {
     const ExperimentConfig cfg = load_config((dir / "config.yaml").string());
     run.name = cfg.name;
