@@ -13,6 +13,7 @@
 #include <tuple>
 
 #include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include "core/atomic_file.h"
@@ -163,21 +164,49 @@ std::string Loader::parse_error_hint(std::string_view text, const YAML::ParserEx
   return "";
 }
 
+/// Counts the YAML documents of a stream (at most `limit`) and where each starts. yaml-cpp 0.7's LoadAll never
+/// returns on some malformed input (a lone ',' yields empty documents forever, allocating until memory runs
+/// out: found by scripts/fuzz.sh config), so documents are counted with a bounded parser loop first.
+class DocumentCounter : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> starts;
+  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
 void Loader::load_text(std::string_view text) {
-  std::vector<YAML::Node> docs;
+  const std::string yaml(text);
+  YAML::Node doc;
+  DocumentCounter counter;
   try {
-    docs = YAML::LoadAll(std::string(text));
+    std::istringstream in(yaml);
+    YAML::Parser parser(in);
+    while (counter.starts.size() < 2 && parser.HandleNextDocument(counter)) {
+    }
+    if (counter.starts.empty()) return;  // an empty file: all defaults
+    doc = YAML::Load(yaml);              // the first document only
   } catch (const YAML::ParserException& e) {
     issue(at(e.mark, "malformed YAML: " + printable(e.msg) + parse_error_hint(text, e)));
     file_ok_ = false;
     return;
   }
-  if (docs.size() > 1) {
-    issue(at(docs[1].Mark(), "a config holds one YAML document; this file has a second one (after '---')"));
+  if (counter.starts.size() > 1) {
+    if (counter.starts[1].pos <= counter.starts[0].pos) {  // no progress: the parser is stuck (see DocumentCounter)
+      issue(at(counter.starts[1], "malformed YAML: the parser cannot read past this point"));
+      file_ok_ = false;
+      return;
+    }
+    issue(at(counter.starts[1], "a config holds one YAML document; this file has a second one (after '---')"));
   }
-  if (docs.empty()) return;
   try {
-    load_document(docs[0]);
+    load_document(doc);
   } catch (const YAML::Exception& e) {  // defensive: any yaml-cpp surprise becomes an issue, not a crash
     issue(at(e.mark, "cannot read this value: " + printable(e.msg)));
     file_ok_ = false;

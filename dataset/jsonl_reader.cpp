@@ -80,6 +80,7 @@ std::string parse_row(const std::string& line, int line_number, const std::strin
   if (j.contains("id")) {
     if (!j["id"].is_string() && !j["id"].is_number_integer()) return "'id' must be a string or an integer";
     row.id = j["id"].is_string() ? j["id"].get<std::string>() : std::to_string(j["id"].get<int64_t>());
+    if (row.id.empty()) row.id = file + ":" + std::to_string(line_number);  // "id": "" names nothing
   }
   if (j.contains(o.image_field) && !j[o.image_field].is_null()) {
     const auto& field = j[o.image_field];

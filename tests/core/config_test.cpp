@@ -149,6 +149,19 @@ TEST(Config, CrossFieldGroupSizeAndDivisibility) {
             std::string::npos);
 }
 
+TEST(Config, InputThatStallsTheYamlParserIsAnErrorNotAHang) {
+  // Found by scripts/fuzz.sh config: yaml-cpp 0.7's LoadAll never returns on these (timeouts, 2 GB of memory).
+  for (const std::string text : {std::string(","), std::string(",\xd2", 2), std::string(",\0\0#\x01\x01#", 7)}) {
+    const auto issues = issues_of(text);
+    ASSERT_FALSE(issues.empty());
+    EXPECT_EQ(issues[0].where, "x.yaml:1:1") << issues[0].message;
+  }
+  // A real second document is still named as such.
+  const auto two = issues_of("name: a\n---\nname: b\n");
+  ASSERT_EQ(two.size(), 1u);
+  EXPECT_NE(two[0].message.find("has a second one"), std::string::npos) << two[0].message;
+}
+
 TEST(Config, OneWorkerCallMustFitTheRewardSampleLimit) {
   const auto issues = issues_of(
       "rollout:\n  group_size: 8\n  prompts_per_call: 4\n"

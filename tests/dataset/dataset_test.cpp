@@ -42,9 +42,11 @@ TEST_F(DatasetTest, ReadsBothFormats) {
       R"({"image": "img/a.png", "problem": "Which?", "answer": "B", "answer_type": "choice", "options": ["A", "B"]})" "\n"
       "\n"
       R"({"id": 7, "image": "img/a.png", "conversations": [{"from": "human", "value": "<image>\nWhat is it?"}, {"from": "gpt", "value": "<think>t</think><answer>cat</answer>"}]})" "\n"
-      R"({"problem": "1+1?", "solution": 2})" "\n");
+      R"({"problem": "1+1?", "solution": 2})" "\n"
+      R"({"id": "", "problem": "2+2?", "solution": 4})" "\n");  // an empty id names nothing: FILE:LINE instead
   const Dataset d = read_jsonl(path, {});
-  ASSERT_EQ(d.rows.size(), 4u);
+  ASSERT_EQ(d.rows.size(), 5u);
+  EXPECT_EQ(d.rows[4].id, path + ":6");
   EXPECT_EQ(d.rows[0].id, "r1");
   EXPECT_EQ(d.rows[0].answer, "<answer> 3 </answer>");
   EXPECT_EQ(d.rows[0].images, std::vector<std::string>{fs::weakly_canonical(root_ / "data" / "img" / "a.png").string()});
