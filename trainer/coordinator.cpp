@@ -399,9 +399,10 @@ void Coordinator::finish() {
 void Coordinator::wait_for_workers_to_leave(double seconds) {
   std::unique_lock<std::mutex> lock(impl_->mutex);
   const auto until = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  const std::chrono::duration<double> around(std::max(2.0 * impl_->options.lease_seconds, 30.0));
   impl_->cv.wait_until(lock, until, [&] {
     for (const auto& [name, w] : impl_->workers) {
-      const bool recent = Clock::now() - w.last_seen < std::chrono::duration<double>(impl_->options.lease_seconds);
+      const bool recent = Clock::now() - w.last_seen < around;
       if (recent && !w.told_finished) return false;
     }
     return true;

@@ -76,7 +76,10 @@ class Coordinator {
   void done(const std::vector<Group>& groups);
   /// Training is over: GetPrompts answers `finished`, and waiting WatchWeights calls return.
   void finish();
-  /// After finish(): waits up to `seconds` until every worker heard from in the last lease period was told.
+  /// After finish(): waits up to `seconds` until every worker still around was told. A worker is still around
+  /// when heard from (GetPrompts or PushGroups) in the last max(2 lease periods, 30 s): one waiting out a reward
+  /// outage or a long generation call is not seen for a while, and if the coordinator stopped before its next
+  /// GetPrompts it would wait rollout.coordinator_patience_seconds for a learner that is gone.
   void wait_for_workers_to_leave(double seconds);
   CoordinatorCounts counts() const;
   /// Data position of the oldest prompt not yet trained on (for checkpoints).

@@ -84,14 +84,14 @@ start_worker "$runA" wA2
 SEER_TEST_TOKEN= "$seer" rollout --config "$tmp/config.yaml" --coordinator "@$runA/coordinator.address" \
   --worker-id intruder --set cluster.auth_token_env= >"$runA/intruder.log" 2>&1
 intruder=$?
-timeout 240 tail --pid=$learner -f /dev/null
+timeout 240 tail --pid=$learner -f /dev/null || kill -9 "$learner"  # a stuck learner is a failure, never a hang
 wait $learner && ok "A: learner (2 ranks) finished" || { bad "A: learner failed"; tail -20 "$runA/learner.log"; }
 [ "$(steps_done "$runA/metrics.jsonl")" -eq 5 ] && ok "A: 5 GRPO steps recorded" || bad "A: steps recorded: $(steps_done "$runA/metrics.jsonl")"
 [ $intruder -ne 0 ] && grep -q "bearer token" "$runA/intruder.log" && ok "A: a worker without the token is refused" \
   || { bad "A: the intruder was not refused"; tail -3 "$runA/intruder.log"; }
 for w in wA1 wA2; do
   p=$(eval echo \$pid_$w)
-  timeout 30 tail --pid=$p -f /dev/null
+  timeout 30 tail --pid=$p -f /dev/null || kill -9 "$p"  # a worker that stays is a failure, never a hang
   wait $p && grep -q "the learner finished training" "$runA/$w.log" && ok "A: $w left when training ended" \
     || { bad "A: $w did not exit cleanly"; tail -5 "$runA/$w.log"; }
 done
@@ -149,7 +149,7 @@ wait "$reward_pid"
 outage_start=$(steps_done "$runB/metrics.jsonl")
 sleep 10
 start_reward
-timeout 240 tail --pid=$learner -f /dev/null
+timeout 240 tail --pid=$learner -f /dev/null || kill -9 "$learner"  # a stuck learner is a failure, never a hang
 wait $learner && ok "B: learner finished after a worker kill and a reward outage" \
   || { bad "B: learner failed"; tail -20 "$runB/learner.log"; }
 grep -q "rollout worker 'wB3' joined" "$runB/learner.log" && grep -q "weights v[0-9]* loaded" "$runB/wB3.log" \
@@ -158,7 +158,7 @@ grep -q "reward service .*unavailable" "$runB/wB2.log" "$runB/wB3.log" && ok "B:
   || bad "B: no worker noticed the reward outage"
 for w in wB2 wB3; do
   p=$(eval echo \$pid_$w)
-  timeout 30 tail --pid=$p -f /dev/null
+  timeout 30 tail --pid=$p -f /dev/null || kill -9 "$p"  # a worker that stays is a failure, never a hang
   wait $p && grep -q "the learner finished training" "$runB/$w.log" && ok "B: $w lived through the outage and left at the end" \
     || { bad "B: $w did not exit cleanly"; tail -5 "$runB/$w.log"; }
 done

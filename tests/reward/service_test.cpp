@@ -141,11 +141,13 @@ TEST(RewardService, UnavailableServiceIsAnErrorAfterRetries) {
 }
 
 TEST(RewardService, ShutdownLetsInFlightRequestsFinish) {
+  // Enough work to be in flight when shutdown starts: many samples with free-variable math (~0.5 s), in one
+  // request, so the per-request sample limit is raised to hold it.
+  std::vector<Sample> samples(20000);
   ServerOptions o;
   o.threads = 1;
+  o.max_samples_per_request = static_cast<int64_t>(samples.size());
   auto server = std::make_unique<RewardServer>(o);
-  // Enough work to be in flight when shutdown starts: many samples with free-variable math (~0.5 s).
-  std::vector<Sample> samples(20000);
   for (auto& s : samples) {
     s.completion = "<think>t</think><answer>(x+1)^3 - (y-2)^2</answer>";
     s.gold = "x^3 + 3x^2 + 3x + 1 - y^2 + 4y - 4";

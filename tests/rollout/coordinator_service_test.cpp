@@ -3,6 +3,7 @@
 // (checksum); a worker with the newest version gets nothing; pushed groups are buffered and taken by the
 // learner; duplicates, stale groups and groups from other weights are acknowledged but not trained on.
 #include <atomic>
+#include <chrono>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -290,5 +291,31 @@ TEST(BatchExchange, AStopRequestOnAnyRankWinsOverAReadyBatch) {
   EXPECT_EQ(got[1], "");
 }
 
+
+TEST(CoordinatorService, AtTheEndAWorkerNotSeenForSomeLeasePeriodsIsStillWaitedForAndTold) {
+  // A worker waiting out a reward outage is not heard from for several lease periods. If the coordinator
+  // stopped without telling it, its next GetPrompts would find nobody and retry for
+  // rollout.coordinator_patience_seconds (the grpo_loop e2e test hung on this in CI).
+  auto o = options("t");
+  o.lease_seconds = 0.2;
+  trainer::Coordinator coord(o, rows(4), trainer::DataOrder(4, 1, false));
+  publish(coord, 0, 7);
+  auto worker = client(coord, "t");
+  ASSERT_EQ(worker.get_prompts("w1", 1, 0).prompts.size(), 1u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));  // three lease periods without a word
+  coord.finish();
+  std::atomic<bool> told{false};
+  std::thread late([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    told = worker.get_prompts("w1", 1, 0).finished;
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  coord.wait_for_workers_to_leave(20.0);
+  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  late.join();
+  EXPECT_TRUE(told.load());
+  EXPECT_GE(waited, 0.4) << "the coordinator did not wait for the worker";
+  EXPECT_LT(waited, 15.0) << "the coordinator did not notice that the worker was told";
+}
 }  // namespace
 }  // namespace seer
