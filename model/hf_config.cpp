@@ -55,6 +55,14 @@ TextConfig parse_text_config(const nlohmann::json& j, const std::string& where) 
   t.max_position_embeddings = optional<int64_t>(j, "max_position_embeddings", 4096, where);
   t.rms_norm_eps = optional<double>(j, "rms_norm_eps", 1e-6, where);
   t.rope_theta = optional<double>(j, "rope_theta", 10000.0, where);
+  if (j.contains("rope_parameters") && j["rope_parameters"].is_object()) {
+    // transformers >= 5 writes rope_theta (and the rope type) inside rope_parameters.
+    const auto& rp = j["rope_parameters"];
+    if (!j.contains("rope_theta")) t.rope_theta = optional<double>(rp, "rope_theta", 10000.0, where + " rope_parameters");
+    const std::string type = optional<std::string>(rp, "rope_type", "default", where + " rope_parameters");
+    SEER_CHECK(type == "default" || (multimodal_rope && type == "mrope"),
+               "{}: rope_parameters.rope_type '{}' is not supported yet (plain RoPE only)", where, type);
+  }
   t.attention_bias = t.model_type != "llama" ? true : optional<bool>(j, "attention_bias", false, where);
   t.mlp_bias = optional<bool>(j, "mlp_bias", false, where);
   t.tie_word_embeddings = optional<bool>(j, "tie_word_embeddings", t.model_type == "qwen2", where);

@@ -61,6 +61,15 @@ TEST(HfConfig, RefusesWhatItCannotReproduceByName) {
   EXPECT_NE(error_of(j).find("missing 'hidden_size'"), std::string::npos);
 }
 
+TEST(HfConfig, TransformersFiveRopeParametersAreRead) {
+  auto j = qwen2_text();  // transformers >= 5: rope_theta inside rope_parameters
+  j.erase("rope_theta");
+  j["rope_parameters"] = {{"rope_theta", 1000000.0}, {"rope_type", "default"}};
+  EXPECT_DOUBLE_EQ(parse_hf_config(j, "config.json").text.rope_theta, 1000000.0);
+  j["rope_parameters"] = {{"rope_theta", 1000000.0}, {"rope_type", "yarn"}, {"factor", 4.0}};
+  EXPECT_NE(error_of(j).find("rope_type 'yarn'"), std::string::npos);
+}
+
 TEST(HfConfig, TextOnlyCheckpointUsesPlainNamesAndRoundTrips) {
   torch::NoGradGuard no_grad;
   const auto cfg = parse_hf_config(qwen2_text(), "config.json");
