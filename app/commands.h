@@ -27,6 +27,7 @@ void add_run_command(CLI::App& app, Invocation& inv);         // app/cmd_run.cpp
 void add_check_command(CLI::App& app, Invocation& inv);       // app/cmd_check.cpp
 void add_generate_command(CLI::App& app, Invocation& inv);    // app/cmd_generate.cpp
 void add_report_command(CLI::App& app, Invocation& inv);      // app/cmd_report.cpp
+void add_export_command(CLI::App& app, Invocation& inv);      // app/cmd_export.cpp
 
 /// What `seer train` and `seer run` both take: the experiment config, --set overrides and the exclusive
 /// --resume / --no-resume flags.

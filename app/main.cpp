@@ -72,6 +72,7 @@ int main(int argc, char** argv) {
   add_eval_command(app, inv);
   add_generate_command(app, inv);
   add_report_command(app, inv);
+  add_export_command(app, inv);
   add_doctor_command(app, inv);
   add_rollout_command(app, inv);
   add_run_command(app, inv);

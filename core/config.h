@@ -13,6 +13,16 @@
 
 namespace seer {
 
+/// `model.lora`: low-rank adapters (Hu et al. 2021, "LoRA", eq. 3: h = W0 x + (alpha / r) B A x) on the
+/// decoder's (and optionally the projector's) linear layers; base weights frozen. rank 0 = off.
+struct LoraConfig {
+  int64_t rank = 0;                     ///< r: adapter rank; 0 = no adapters (full fine-tuning).
+  double alpha = 16;                    ///< Scaling alpha / r, as PEFT's lora_alpha.
+  double dropout = 0.0;                 ///< Dropout on the adapter's input while training (PEFT lora_dropout).
+  std::vector<std::string> target_modules = {"q_proj", "v_proj"};  ///< PEFT names: a module is adapted when its
+                                        ///< name is one of these or ends with ".NAME"; decoder and projector only.
+};
+
 /// `model`: the policy checkpoint and how prompts are built for it.
 struct ModelConfig {
   std::string path;                     ///< HF checkpoint directory of the policy (config.json + safetensors).
@@ -22,6 +32,7 @@ struct ModelConfig {
   std::string assistant_prefill;        ///< Text the assistant turn starts with (e.g. "<think>\n").
   bool freeze_vision_tower = true;      ///< The vision tower gets no gradient (LLaVA recipe).
   std::string device = "auto";          ///< auto (CUDA when available) | cpu | cuda
+  LoraConfig lora;
 };
 
 /// `data`: where rows come from and how their fields are named.

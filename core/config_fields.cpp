@@ -28,6 +28,12 @@ ConfigSchema::ConfigSchema(ExperimentConfig& c) {
   model.text("assistant_prefill", &c.model.assistant_prefill, "text the assistant turn starts with");
   model.flag("freeze_vision_tower", &c.model.freeze_vision_tower, "no gradient into the vision tower");
   model.choice("device", &c.model.device, {"auto", "cpu", "cuda"}, "compute device");
+  SchemaBuilder lora(*this, "model.lora");
+  lora.integer("rank", &c.model.lora.rank, Range::at_least(0), "LoRA adapter rank r (0 = no adapters: full fine-tuning)");
+  lora.number("alpha", &c.model.lora.alpha, Range::greater_than(0), "LoRA alpha: adapters are scaled by alpha / r");
+  lora.number("dropout", &c.model.lora.dropout, Range::half_open(0, 1), "dropout on the adapter input while training");
+  lora.text_list("target_modules", &c.model.lora.target_modules,
+                 "adapted linear layers by PEFT name (q_proj, v_proj, ...; decoder and projector only)");
 
   SchemaBuilder data(*this, "data");
   data.text("train", &c.data.train, "training rows (JSONL)");

@@ -237,14 +237,14 @@ void Loader::load_map(const std::string& section, const YAML::Node& map) {
       issue(at(kv.first.Mark(), fmt::format("duplicate key '{}' (first set at line {})", path, first->second)));
       continue;
     }
-    if (section.empty() && schema_.is_section(key)) {
+    if (schema_.is_section(path)) {
       if (kv.second.IsNull()) continue;  // "trainer:" with nothing under it: defaults
       if (!kv.second.IsMap()) {
         issue(at(kv.second.Mark(),
-                 fmt::format("section '{}' must be a mapping of keys, got {}", key, shown(kv.second))));
+                 fmt::format("section '{}' must be a mapping of keys, got {}", path, shown(kv.second))));
         continue;
       }
-      load_map(key, kv.second);
+      load_map(path, kv.second);
     } else if (const FieldSpec* spec = schema_.find(path)) {
       set_from_file(*spec, kv.first, kv.second);
     } else {
@@ -387,7 +387,7 @@ void Loader::apply_override(const std::string& text, int index) {
       fail(fmt::format("'{}' is a section; set one of its keys, e.g. {}.{}", path, path, schema_.keys_in(path).front()));
       return;
     }
-    const auto dot = path.find('.');
+    const auto dot = path.rfind('.');
     const std::string section = dot == std::string::npos ? "" : path.substr(0, dot);
     if (!section.empty() && !schema_.is_section(section)) {
       const std::string near = closest_match(section, schema_.sections());
@@ -488,19 +488,25 @@ std::string config_to_yaml(const ExperimentConfig& config) {
   ConfigSchema schema(copy);
   YAML::Emitter out;
   out << YAML::BeginMap;
-  std::string open_section;
+  // Open sections as a path ("model", "lora"): a field closes the ones it is not in and opens its own.
+  std::vector<std::string> open;
   for (const FieldSpec& spec : schema.fields()) {
-    const std::string section = spec.section();
-    if (section != open_section) {
-      if (!open_section.empty()) out << YAML::EndMap;
-      out << YAML::Key << section << YAML::Value << YAML::BeginMap;
-      open_section = section;
+    std::vector<std::string> want;
+    for (size_t a = 0, b; !spec.section().empty() && a <= spec.section().size(); a = b + 1) {
+      b = spec.section().find('.', a);
+      if (b == std::string::npos) b = spec.section().size();
+      want.push_back(spec.section().substr(a, b - a));
     }
+    size_t common = 0;
+    while (common < open.size() && common < want.size() && open[common] == want[common]) ++common;
+    for (size_t i = open.size(); i > common; --i) out << YAML::EndMap;
+    for (size_t i = common; i < want.size(); ++i) out << YAML::Key << want[i] << YAML::Value << YAML::BeginMap;
+    open = want;
     out << YAML::Key << spec.key() << YAML::Value;
     emit_value(out, spec);
     out << YAML::Comment(spec.help);
   }
-  if (!open_section.empty()) out << YAML::EndMap;
+  for (size_t i = open.size(); i > 0; --i) out << YAML::EndMap;
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
 }

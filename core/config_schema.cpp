@@ -46,12 +46,12 @@ std::string Range::describe(bool integer) const {
 }
 
 std::string FieldSpec::section() const {
-  const auto dot = path.find('.');
+  const auto dot = path.rfind('.');
   return dot == std::string::npos ? "" : path.substr(0, dot);
 }
 
 std::string FieldSpec::key() const {
-  const auto dot = path.find('.');
+  const auto dot = path.rfind('.');
   return dot == std::string::npos ? path : path.substr(dot + 1);
 }
 
@@ -90,7 +90,13 @@ std::vector<std::string> ConfigSchema::keys_in(std::string_view section) const {
   for (const auto& f : fields_) {
     if (f.section() == section) keys.push_back(f.key());
   }
-  if (section.empty()) keys.insert(keys.end(), sections_.begin(), sections_.end());
+  // Sections directly under `section` ("model.lora" is listed under "model", "model" under the top level).
+  for (const std::string& sub : sections_) {
+    const auto dot = sub.rfind('.');
+    if ((dot == std::string::npos ? std::string() : sub.substr(0, dot)) == section) {
+      keys.push_back(dot == std::string::npos ? sub : sub.substr(dot + 1));
+    }
+  }
   return keys;
 }
 

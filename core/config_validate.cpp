@@ -33,6 +33,13 @@ std::vector<ConfigIssue> validate_config(const ExperimentConfig& c, const KeyOri
   };
 
   const bool grpo = c.algorithm.name == "grpo";
+  const bool lora = c.model.lora.rank > 0;
+  rule({"model.lora.target_modules", "model.lora.rank"}, lora && c.model.lora.target_modules.empty(),
+       "model.lora.rank > 0 needs model.lora.target_modules (e.g. [q_proj, v_proj])");
+  rule({"model.freeze_vision_tower", "model.lora.rank"}, lora && !c.model.freeze_vision_tower,
+       "model.lora trains adapters on a frozen model: model.freeze_vision_tower must stay true");
+  rule({"model.reference_path", "model.lora.rank"}, lora && !c.model.reference_path.empty() && grpo,
+       "with model.lora the reference model is the policy without its adapters: leave model.reference_path empty");
   rule({"rollout.group_size", "algorithm.name"}, grpo && c.rollout.group_size < 2,
        fmt::format("rollout.group_size is {}, but algorithm '{}' needs a group of at least 2 completions per prompt "
                    "to compute advantages",

@@ -178,6 +178,48 @@ void LinearImpl::reset() {
   }
 }
 
-at::Tensor LinearImpl::forward(const at::Tensor& x) { return model::linear(x, weight, bias); }
+namespace {
+thread_local bool t_adapters_off = false;
+}  // namespace
+
+AdaptersOff::AdaptersOff() : previous_(t_adapters_off) { t_adapters_off = true; }
+AdaptersOff::~AdaptersOff() { t_adapters_off = previous_; }
+bool adapters_enabled() { return !t_adapters_off; }
+
+at::Tensor LinearImpl::forward(const at::Tensor& x) {
+  at::Tensor y = model::linear(x, weight, bias);
+  if (lora_A == nullptr || t_adapters_off) return y;
+  const at::Tensor in = lora_dropout > 0 ? torch::dropout(x, lora_dropout, is_training()) : x;
+  return y + lora_B->forward(lora_A->forward(in)) * lora_scaling;
+}
+
+void LinearImpl::add_lora(int64_t rank, double alpha, double dropout) {
+  SEER_CHECK(lora_A == nullptr, "this linear layer already has a LoRA adapter");
+  SEER_CHECK(rank >= 1, "LoRA rank must be at least 1, got {}", rank);
+  const auto options = weight.options();
+  lora_A = register_module("lora_A", std::make_shared<LinearImpl>(in_, rank, false));
+  lora_B = register_module("lora_B", std::make_shared<LinearImpl>(rank, out_, false));
+  {
+    torch::NoGradGuard no_grad;
+    lora_A->weight.set_data(lora_A->weight.to(options.dtype()).to(options.device()));  // kaiming uniform a=sqrt(5)
+    lora_B->weight.set_data(torch::zeros({out_, rank}, options));
+  }
+  lora_scaling = alpha / static_cast<double>(rank);
+  lora_dropout = dropout;
+}
+
+void LinearImpl::merge_lora() {
+  SEER_CHECK(lora_A != nullptr, "merge_lora: this linear layer has no LoRA adapter");
+  {
+    torch::NoGradGuard no_grad;
+    const at::Tensor delta = at::matmul(lora_B->weight.to(at::kDouble), lora_A->weight.to(at::kDouble)) * lora_scaling;
+    weight.copy_((weight.to(at::kDouble) + delta).to(weight.scalar_type()));
+  }
+  unregister_module("lora_A");
+  unregister_module("lora_B");
+  lora_A.reset();
+  lora_B.reset();
+  lora_scaling = 0.0;
+}
 
 }  // namespace seer::model

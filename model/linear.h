@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include <torch/nn/cloneable.h>
@@ -48,12 +49,38 @@ double measure_few_rows_split(int64_t features = 512, int64_t rows = 8);
 /// y = x w^T + b through the current backend and dtype. x (..., in), w (out, in), b (out) or undefined.
 at::Tensor linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b);
 
+/// While one is alive on this thread, LoRA adapters are skipped: layers compute with their base weights only
+/// (PEFT's disable_adapter(); the reference model of a LoRA run is the policy without its adapters).
+class AdaptersOff {
+ public:
+  AdaptersOff();
+  ~AdaptersOff();
+  AdaptersOff(const AdaptersOff&) = delete;
+  AdaptersOff& operator=(const AdaptersOff&) = delete;
+
+ private:
+  bool previous_;
+};
+bool adapters_enabled();
+
 class LinearImpl : public torch::nn::Cloneable<LinearImpl> {
  public:
   LinearImpl(int64_t in_features, int64_t out_features, bool bias = true);
   void reset() override;
+  /// x (..., in) -> (..., out): x W^T + b, plus (alpha / r) · dropout(x) A^T B^T with an adapter (unless
+  /// AdaptersOff). LoRA eq. 3 (Hu et al. 2021); dropout only in training mode, as PEFT's lora_dropout.
   at::Tensor forward(const at::Tensor& x);
+  /// Adds a LoRA adapter: submodules lora_A (weight (rank, in), PEFT's init: kaiming uniform a = sqrt(5)) and
+  /// lora_B (weight (out, rank), zeros), so the layer computes what it did before until B is trained. Same
+  /// dtype and device as the weight. Throws seer::Error if it already has one or rank < 1.
+  void add_lora(int64_t rank, double alpha, double dropout);
+  bool has_lora() const { return lora_A != nullptr; }
+  /// W += (alpha / r) · B A (computed in float64) and the adapter is removed.
+  void merge_lora();
   at::Tensor weight, bias;
+  std::shared_ptr<LinearImpl> lora_A, lora_B;
+  double lora_scaling = 0.0;
+  double lora_dropout = 0.0;
 
  private:
   int64_t in_, out_;

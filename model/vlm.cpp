@@ -56,6 +56,9 @@ struct Vlm::Impl {
   std::shared_ptr<VlmModule> module;
   torch::Device device{torch::kCPU};
   bool freeze_vision = true;
+  LoraSpec lora;                         // rank 0: no adapters
+  std::vector<std::string> lora_modules;  // adapted modules, HF names
+  std::string base_path;                 // where the base weights came from (absolute)
   std::atomic<int64_t> vision_passes{0};   // atomic: rollout lanes run passes from several threads
   std::atomic<int64_t> prefill_passes{0};
 };
@@ -67,9 +70,26 @@ std::unique_ptr<Vlm> Vlm::finish(std::unique_ptr<Impl> impl, const LoadOptions& 
   impl->module->to(impl->device, options.dtype);
   impl->freeze_vision = options.freeze_vision_tower;
   auto vlm = std::unique_ptr<Vlm>(new Vlm(std::move(impl)));
+  if (options.lora.rank > 0) vlm->add_lora(options.lora, options.lora_seed);
   vlm->set_train(false);  // inference mode until a learner asks; also sets which parameters take gradients
   return vlm;
 }
+
+void Vlm::add_lora(const LoraSpec& spec, uint64_t seed) {
+  SEER_CHECK(impl_->lora.rank == 0, "this model has LoRA adapters already");
+  torch::manual_seed(seed);
+  const VlmConfig& c = impl_->config;
+  impl_->lora_modules = add_lora_adapters(
+      *impl_->module, spec, [&](const std::string& key) { return hf_name(c, key); }, c.vision_tower_prefixes());
+  impl_->lora = spec;
+  set_train(impl_->module->is_training());
+  spdlog::info("LoRA: rank {}, alpha {:g}, adapters on {} linear layers ({})", spec.rank, spec.alpha,
+               impl_->lora_modules.size(), fmt::join(spec.target_modules, ", "));
+}
+
+const LoraSpec& Vlm::lora() const { return impl_->lora; }
+const std::vector<std::string>& Vlm::lora_modules() const { return impl_->lora_modules; }
+const std::string& Vlm::base_model_path() const { return impl_->base_path; }
 Vlm::~Vlm() = default;
 
 std::unique_ptr<Vlm> Vlm::create(const VlmConfig& config, uint64_t seed, const LoadOptions& options) {
@@ -96,7 +116,28 @@ std::unique_ptr<Vlm> Vlm::create(const VlmConfig& config, uint64_t seed, const L
 }
 
 std::unique_ptr<Vlm> Vlm::load(const std::string& dir, const LoadOptions& options) {
+  namespace fs = std::filesystem;
+  const bool has_weights =
+      fs::exists(fs::path(dir) / "model.safetensors") || fs::exists(fs::path(dir) / "model.safetensors.index.json");
+  if (!has_weights && is_peft_adapter_dir(dir)) {
+    const PeftAdapter adapter = read_peft_adapter(dir);
+    LoadOptions base_options = options;
+    base_options.lora = adapter.spec;
+    auto vlm = load(adapter.base_model, base_options);
+    torch::NoGradGuard no_grad;
+    auto params = vlm->named_parameters();
+    for (const auto& [name, t] : adapter.tensors) {
+      auto p = params.find(name);
+      SEER_CHECK(p != params.end(), "{}/adapter_model.safetensors: '{}' has no layer in {}", dir, name, adapter.base_model);
+      SEER_CHECK(p->second.sizes() == t.sizes(), "{}/adapter_model.safetensors: '{}' has shape {}, the layer needs {}", dir,
+                 name, fmt::format("{}", fmt::join(t.sizes(), "x")), fmt::format("{}", fmt::join(p->second.sizes(), "x")));
+      p->second.copy_(t.to(p->second.scalar_type()));
+    }
+    spdlog::info("{}: LoRA adapter ({} tensors) on {}", dir, adapter.tensors.size(), adapter.base_model);
+    return vlm;
+  }
   auto impl = std::make_unique<Impl>();
+  impl->base_path = fs::absolute(dir).lexically_normal().string();
   impl->config = load_hf_config(dir);
   impl->module = std::make_shared<VlmModule>(impl->config);
   CheckpointReader reader(dir);
@@ -134,7 +175,40 @@ at::Device Vlm::device() const { return impl_->device; }
 void Vlm::save_pretrained(const std::string& dir, int64_t max_shard_bytes) const {
   namespace fs = std::filesystem;
   fs::create_directories(dir);
-  write_checkpoint_tensors(dir, named_parameters(), max_shard_bytes);
+  if (impl_->lora.rank > 0) {
+    std::map<std::string, at::Tensor> adapters;
+    for (const auto& [name, p] : named_parameters()) {
+      if (is_lora_parameter(name)) adapters[name] = p;
+    }
+    write_peft_adapter(dir, peft_adapter_config(impl_->lora, impl_->base_path, impl_->lora_modules), adapters);
+  } else {
+    write_checkpoint_tensors(dir, named_parameters(), max_shard_bytes);
+  }
+  write_config_files(dir);
+}
+
+void Vlm::save_merged(const std::string& dir, int64_t max_shard_bytes) const {
+  if (impl_->lora.rank == 0) return save_pretrained(dir, max_shard_bytes);
+  std::filesystem::create_directories(dir);
+  torch::NoGradGuard no_grad;
+  const auto params = named_parameters();
+  std::map<std::string, at::Tensor> merged;
+  for (const auto& [name, p] : params) {
+    if (!is_lora_parameter(name)) merged[name] = p;
+  }
+  const double scaling = impl_->lora.alpha / static_cast<double>(impl_->lora.rank);
+  for (const std::string& m : impl_->lora_modules) {
+    const at::Tensor& w = params.at(m + ".weight");
+    const at::Tensor delta = at::matmul(params.at(m + ".lora_B.weight").to(at::kDouble),
+                                        params.at(m + ".lora_A.weight").to(at::kDouble)) * scaling;
+    merged[m + ".weight"] = (w.to(at::kDouble) + delta).to(w.scalar_type());
+  }
+  write_checkpoint_tensors(dir, merged, max_shard_bytes);
+  write_config_files(dir);
+}
+
+void Vlm::write_config_files(const std::string& dir) const {
+  namespace fs = std::filesystem;
   const auto& t = impl_->config.text;
   nlohmann::json gen = {{"_from_model_config", true}};
   if (t.bos_token_id >= 0) gen["bos_token_id"] = t.bos_token_id;
@@ -266,22 +340,22 @@ std::map<std::string, at::Tensor> Vlm::named_parameters() const {
   return out;
 }
 
+bool Vlm::takes_gradient(const std::string& module_key) const {
+  if (impl_->lora.rank > 0) return is_lora_parameter(module_key);  // LoRA: the base model is frozen
+  return !(has_prefix(module_key, impl_->config.vision_tower_prefixes()) && impl_->freeze_vision);
+}
+
 std::vector<at::Tensor> Vlm::trainable_parameters() const {
   std::vector<at::Tensor> out;
   for (const auto& p : impl_->module->named_parameters()) {
-    const bool vision = has_prefix(p.key(), impl_->config.vision_tower_prefixes());
-    if (vision && impl_->freeze_vision) continue;
-    out.push_back(p.value());
+    if (takes_gradient(p.key())) out.push_back(p.value());
   }
   return out;
 }
 
 void Vlm::set_train(bool train) {
   impl_->module->train(train);
-  for (auto& p : impl_->module->named_parameters()) {
-    const bool vision = has_prefix(p.key(), impl_->config.vision_tower_prefixes());
-    p.value().set_requires_grad(!(vision && impl_->freeze_vision));
-  }
+  for (auto& p : impl_->module->named_parameters()) p.value().set_requires_grad(takes_gradient(p.key()));
 }
 
 void Vlm::set_gradient_checkpointing(bool on) { impl_->module->decoder->set_gradient_checkpointing(on); }

@@ -17,6 +17,7 @@
 
 #include "model/hf_config.h"
 #include "model/kv_cache.h"
+#include "model/lora.h"
 
 namespace seer::model {
 
@@ -24,6 +25,8 @@ struct LoadOptions {
   std::string device = "cpu";                ///< "cpu", "cuda", "cuda:1"
   at::ScalarType dtype = at::kFloat;         ///< parameter dtype
   bool freeze_vision_tower = true;           ///< no gradient into the vision tower
+  LoraSpec lora;                             ///< rank > 0: add LoRA adapters after loading (model/lora.h)
+  uint64_t lora_seed = 0;                    ///< initialisation of the adapters' A factors
 };
 
 /// Intermediates of one vision pass, for tests and debugging.
@@ -45,6 +48,9 @@ class Vlm {
  public:
   /// Loads `dir` (config.json + model.safetensors or shards). Throws seer::Error naming the file and
   /// tensor for a missing tensor or a shape mismatch; extra tensors are reported in the log and skipped.
+  /// A PEFT LoRA folder (adapter_config.json, no model weights: what save_pretrained writes for a model with
+  /// adapters) loads its base model (base_model_name_or_path) and adds its adapters; options.lora is then
+  /// ignored.
   static std::unique_ptr<Vlm> load(const std::string& dir, const LoadOptions& options = {});
   /// A randomly initialised model of `config` (deterministic for `seed`).
   static std::unique_ptr<Vlm> create(const VlmConfig& config, uint64_t seed, const LoadOptions& options = {});
@@ -57,7 +63,22 @@ class Vlm {
 
   /// Writes config.json, generation_config.json and the weights (one file, or shards of at most
   /// `max_shard_bytes` with an index) into `dir`, each file atomically. Tied lm_head is not written.
+  /// With LoRA adapters the weights are the adapters only, as a PEFT folder (adapter_config.json +
+  /// adapter_model.safetensors naming the base model's folder), which load() reads back.
   void save_pretrained(const std::string& dir, int64_t max_shard_bytes = 0) const;
+  /// A full Hugging Face checkpoint with every adapter folded into its base weight (W0 + (alpha / r) B A, in
+  /// float64): what PEFT's merge_and_unload() then save_pretrained() write. Without adapters: save_pretrained.
+  void save_merged(const std::string& dir, int64_t max_shard_bytes = 0) const;
+
+  /// Adds LoRA adapters (model/lora.h) to the decoder's and projector's linear layers named by
+  /// spec.target_modules; from then on only adapter parameters take gradients. `seed` initialises A.
+  /// Throws seer::Error when nothing matches or adapters exist already.
+  void add_lora(const LoraSpec& spec, uint64_t seed);
+  /// The adapter settings (rank 0 = none) and the adapted modules' HF names.
+  const LoraSpec& lora() const;
+  const std::vector<std::string>& lora_modules() const;
+  /// The folder the base weights came from (absolute): an adapter folder's base_model_name_or_path.
+  const std::string& base_model_path() const;
 
   /// One vision pass + projector: images (see above) -> image features (N, F, D).
   /// Increments vision_passes(). Throws seer::Error for a text-only model or a wrong image shape.
@@ -109,7 +130,8 @@ class Vlm {
 
   /// Parameters by Hugging Face name (tied lm_head omitted). The tensors are the live parameters.
   std::map<std::string, at::Tensor> named_parameters() const;
-  /// Parameters that take gradients: projector and language model, plus the vision tower if not frozen.
+  /// Parameters that take gradients: projector and language model, plus the vision tower if not frozen; with
+  /// LoRA adapters only the adapters.
   std::vector<at::Tensor> trainable_parameters() const;
   void set_train(bool train);
   /// Activation checkpointing per decoder layer while training (trainer.gradient_checkpointing): the same
@@ -124,8 +146,13 @@ class Vlm {
  private:
   struct Impl;
   explicit Vlm(std::unique_ptr<Impl> impl);
-  /// Moves the module to the device and dtype of `options` and sets the freeze flags.
+  /// Moves the module to the device and dtype of `options`, adds options.lora's adapters and sets the freeze
+  /// flags.
   static std::unique_ptr<Vlm> finish(std::unique_ptr<Impl> impl, const LoadOptions& options);
+  /// config.json and generation_config.json into `dir`.
+  void write_config_files(const std::string& dir) const;
+  /// Whether the parameter at module path `module_key` takes gradients (frozen tower, LoRA).
+  bool takes_gradient(const std::string& module_key) const;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -111,6 +111,8 @@ WorkerSummary run_rollout_worker(const ExperimentConfig& c, const WorkerOptions&
   if (o.metrics) metrics = std::make_unique<Metrics>(*o.metrics);
   model::LoadOptions lo;
   lo.device = "cpu";
+  lo.lora = model::lora_spec(c.model.lora);  // zero adapters until the learner's first weights arrive
+  lo.lora_seed = static_cast<uint64_t>(c.seed);
   if (c.model.device == "cuda" || (c.model.device == "auto" && torch::cuda::is_available())) {
     // Its own GPU by the launcher's local rank among the visible devices (core/gpu_choice.h).
     const GpuChoice gpu = choose_gpu(gpu_environment(), static_cast<int>(torch::cuda::device_count()));
@@ -170,7 +172,7 @@ WorkerSummary run_rollout_worker(const ExperimentConfig& c, const WorkerOptions&
                    "published {:08x}", v->version, checksum, v->checksum);
         summary.weight_version = v->version;
         ++summary.weight_syncs;
-        spdlog::info("weights v{} loaded: {} tensors, {:.1f} MB in {:.2f} s, checksum {:08x}", v->version,
+        spdlog::info("weights v{} loaded: {} tensors, {:.3f} MB in {:.2f} s, checksum {:08x}", v->version,
                      v->tensors.size(), static_cast<double>(v->bytes()) / 1e6, since(t), checksum);
         if (metrics) {
           metrics->sync_seconds.Set(since(t));

@@ -120,8 +120,11 @@ LearnerResult run_grpo_learner(const ExperimentConfig& c, const std::string& con
     spdlog::info("weights v{} published (checksum {:08x})", v.version, v.checksum);
     coord->publish(std::move(v));
   }
+  // With LoRA the reference model is the policy with its adapters switched off (no second copy of the weights).
   std::unique_ptr<model::Vlm> reference;
-  if (c.algorithm.kl_coef > 0) reference = load_reference(c, core.device);
+  const bool lora = core.policy->lora().rank > 0;
+  if (c.algorithm.kl_coef > 0 && !lora) reference = load_reference(c, core.device);
+  model::Vlm* reference_model = lora && c.algorithm.kl_coef > 0 ? core.policy.get() : reference.get();
   PolicyUpdateOptions po = policy_update_options(c, core.inputs->pad_id());
   po.reducer = core.reducer.get();
   const AdvantageOptions ao = advantage_options(c.algorithm);
@@ -133,7 +136,7 @@ LearnerResult run_grpo_learner(const ExperimentConfig& c, const std::string& con
   if (rank0) {
     spdlog::info("GRPO: {} steps of {} prompts x {} samples on {} rank(s), max staleness {}, kl_coef {}", c.trainer.steps,
                  c.trainer.prompts_per_step, c.rollout.group_size, comm.world_size(), c.rollout.max_staleness,
-                 reference ? c.algorithm.kl_coef : 0.0);
+                 reference_model ? c.algorithm.kl_coef : 0.0);
   }
   // Every rank must take the same decision to save (it is collective): result.checkpoint is rank 0's only.
   bool saved_any = false;
@@ -169,7 +172,7 @@ LearnerResult run_grpo_learner(const ExperimentConfig& c, const std::string& con
     }
     const double lr = learning_rate(schedule, c.trainer.lr, state.step, c.trainer.warmup_steps, c.trainer.steps);
     core.optimizer->set_lr(lr);
-    const PolicyUpdateStats st = policy_update(*core.policy, reference.get(), *core.optimizer, comm, local, po);
+    const PolicyUpdateStats st = policy_update(*core.policy, reference_model, *core.optimizer, comm, local, po);
     const int64_t trained_version = state.weight_version;
     ++state.step;
     ++state.weight_version;
@@ -269,7 +272,7 @@ LearnerResult run_grpo_learner(const ExperimentConfig& c, const std::string& con
   if (result.checkpoint.empty() && !core.resume_dir.empty()) result.checkpoint = core.resume_dir;
   if (coord) {
     coord->finish();
-    coord->wait_for_workers_to_leave(10.0);
+    coord->wait_for_workers_to_leave(30.0);  // returns as soon as every worker still around was told
     const auto n = coord->counts();
     spdlog::info("coordinator: {} groups accepted, {} duplicate, {} stale, {} unusable, {} prompt leases re-issued",
                  n.accepted, n.duplicate, n.stale, n.unusable, n.reissued);

@@ -2,10 +2,12 @@
 
 #include <chrono>
 #include <cmath>
+#include <optional>
 
 #include <torch/torch.h>
 
 #include "core/check.h"
+#include "model/linear.h"
 #include "model/vlm.h"
 #include "trainer/grad_sync.h"
 #include "trainer/optimizer.h"
@@ -212,6 +214,8 @@ PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW
   t0 = Clock::now();
   if (use_ref) {
     torch::NoGradGuard no_grad;
+    std::optional<model::AdaptersOff> base_only;  // LoRA: the reference is the policy without its adapters
+    if (reference == &policy) base_only.emplace();
     for (Micro& mc : micro) {
       at::Tensor feats;
       if (!o.reference_shares_vision) {

@@ -92,7 +92,8 @@ struct PolicyUpdateStats {  ///< global (all ranks) values of the step
   double allreduce_bus_bandwidth = 0;  ///< bytes/s (0 for a world of one)
 };
 
-/// Runs the update. `local` are this rank's groups (advantages already assigned). Throws seer::Error on
+/// Runs the update. `local` are this rank's groups (advantages already assigned). `reference` == &policy
+/// means the policy without its LoRA adapters (model::AdaptersOff around the reference pass). Throws seer::Error on
 /// inconsistent input (e.g. rollout log-probs of the wrong length).
 PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW& optimizer, Communicator& comm,
                                 const std::vector<Group>& local, const PolicyUpdateOptions& options);

@@ -103,6 +103,8 @@ LearnerCore load_learner_core(const ExperimentConfig& c, Communicator& base) {
   model::LoadOptions lo;
   lo.device = core.device;
   lo.freeze_vision_tower = c.model.freeze_vision_tower;
+  lo.lora = model::lora_spec(c.model.lora);  // a resumed LoRA checkpoint is an adapter folder: its own settings
+  lo.lora_seed = static_cast<uint64_t>(c.seed);
   core.policy = model::Vlm::load(model_dir, lo);
   core.policy->set_train(true);
   core.policy->set_gradient_checkpointing(c.trainer.gradient_checkpointing);

@@ -340,6 +340,36 @@ TEST(Config, YamlRoundTripGivesEqualConfig) {
   EXPECT_NE(yaml.find("lr: 3.3e-07"), std::string::npos) << yaml;
 }
 
+TEST(Config, NestedLoraSectionLoadsOverridesPrintsAndValidates) {
+  const ExperimentConfig c = load_config_text(
+      "model:\n  path: m\n  lora: {rank: 8, alpha: 32, target_modules: [q_proj, k_proj, v_proj]}\n", "x.yaml",
+      {"model.lora.dropout=0.05"});
+  EXPECT_EQ(c.model.lora.rank, 8);
+  EXPECT_DOUBLE_EQ(c.model.lora.alpha, 32);
+  EXPECT_DOUBLE_EQ(c.model.lora.dropout, 0.05);
+  EXPECT_EQ(c.model.lora.target_modules, (std::vector<std::string>{"q_proj", "k_proj", "v_proj"}));
+  EXPECT_EQ(c.model.path, "m");
+  const std::string yaml = config_to_yaml(c);
+  EXPECT_NE(yaml.find("\n  lora:\n    rank: 8"), std::string::npos) << yaml;  // nested under model
+  const ExperimentConfig back = load_config_text(yaml, "printed.yaml");
+  EXPECT_EQ(config_to_yaml(back), yaml);
+  EXPECT_EQ(back.model.lora.target_modules, c.model.lora.target_modules);
+  EXPECT_EQ(default_config().model.lora.rank, 0);  // off by default
+
+  auto typo = issues_of("model:\n  lora:\n    rnak: 8\n");
+  ASSERT_EQ(typo.size(), 1u);
+  EXPECT_EQ(typo[0].to_string(), "x.yaml:3:5: unknown key 'model.lora.rnak' (did you mean 'rank'?)");
+  auto tower = issues_of("model:\n  freeze_vision_tower: false\n  lora:\n    rank: 4\n");
+  ASSERT_EQ(tower.size(), 1u);
+  EXPECT_NE(tower[0].message.find("freeze_vision_tower must stay true"), std::string::npos) << tower[0].message;
+  auto empty = issues_of("model:\n  lora: {rank: 4, target_modules: []}\n");
+  ASSERT_EQ(empty.size(), 1u);
+  EXPECT_NE(empty[0].message.find("target_modules"), std::string::npos) << empty[0].message;
+  auto section = issues_of("", {"model.lora=8"});
+  ASSERT_EQ(section.size(), 1u);
+  EXPECT_NE(section[0].message.find("'model.lora' is a section"), std::string::npos) << section[0].message;
+}
+
 TEST(Config, ResolvedConfigIsWrittenIntoRunDir) {
   const auto dir = std::filesystem::temp_directory_path() / ("seer_cfg_" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
