@@ -2,7 +2,7 @@
 # LoRA end to end (issue 19): a GRPO `seer run` of the tiny VLM with `model.lora` trains (the loss changes and
 # the adapters move), syncs only adapter tensors to the rollout worker (the bytes per sync are the adapters'),
 # checkpoints a PEFT adapter folder without the base weights, resumes from it, and `seer export --merge` writes
-# a full checkpoint whose greedy answers equal the adapter checkpoint's on every eval row.
+# a full checkpoint whose greedy answers equal the adapter checkpoint's on every eval row; SFT with LoRA learns.
 # Usage: lora_test.sh SEER_BINARY
 set -u
 seer=$1
@@ -110,5 +110,20 @@ if not ra or len(ra) != len(rm): print(f"rows: {len(ra)} vs {len(rm)}"); sys.exi
 diff = [(x.get("id"), x.get("completion"), y.get("completion")) for x, y in zip(ra, rm) if x.get("completion") != y.get("completion")]
 print(f"{len(ra)} rows, {len(diff)} differ" + (f": {diff[:2]}" if diff else ""))
 sys.exit(1 if diff else 0)
+PY
+# SFT with LoRA: the loss falls and the checkpoint is an adapter folder (base weights frozen: lora_test.cpp).
+"$seer" train "$tmp/config.yaml" --set algorithm.name=sft --set data.train="$tmp/data/sft_train.jsonl" \
+  --set run_dir="$tmp/sft" --set trainer.steps=30 --set trainer.lr=1e-2 --set trainer.micro_batch_size=4 \
+  --set checkpoint.every_steps=0 --set metrics.log_every_steps=1 >"$tmp/sft.out" 2>&1
+status=$?
+python3 - "$tmp" <<'PY' && ok "SFT with LoRA: the loss falls and the checkpoint is an adapter folder" || { bad "SFT with LoRA (exit $status)"; tail -5 "$tmp/sft.out"; }
+import glob, json, sys
+tmp = sys.argv[1]
+losses = [json.loads(l)["sft_loss"] for l in open(f"{tmp}/sft/metrics.jsonl")]
+first, last = sum(losses[:5]) / 5, sum(losses[-5:]) / 5
+ckpt = sorted(glob.glob(f"{tmp}/sft/checkpoints/step-*/model"))[-1]
+print(f"SFT loss {first:.3f} -> {last:.3f}; checkpoint {sorted(p.split('/')[-1] for p in glob.glob(ckpt + '/*'))}")
+ok = last < 0.9 * first and glob.glob(ckpt + "/adapter_model.safetensors") and not glob.glob(ckpt + "/model.safetensors")
+sys.exit(0 if ok else 1)
 PY
 finish
