@@ -26,7 +26,7 @@ else bad "quickstart-sft check: exit $status after $ms ms"; cat sft.out; fi
 
 "$seer" check configs/quickstart.yaml >grpo.out 2>&1
 status=$?
-if [ $status -eq 1 ] && grep -q "^error: model.path: 'runs/quickstart-sft/checkpoints/step-00000300/model' does not exist" grpo.out; then
+if [ $status -eq 1 ] && grep -q "^error: model.path: 'runs/quickstart-sft/checkpoints/step-00000600/model' does not exist" grpo.out; then
   ok "before SFT, the GRPO stage's check names the start model it needs"
 else bad "quickstart GRPO check without the SFT model: exit $status"; cat grpo.out; fi
 
