@@ -1,7 +1,9 @@
-// `seer reward`: the reward service; `seer reward score`: score one completion from the shell.
+// `seer reward`: the reward service; `seer reward score`: score one completion (or a JSONL file of them) from
+// the shell.
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,6 +18,7 @@
 #include "core/atomic_file.h"
 #include "core/check.h"
 #include "core/config_load.h"
+#include "core/json_get.h"
 #include "reward/scoring_config.h"
 #include "reward/scorer.h"
 #include "reward/service.h"
@@ -28,7 +31,7 @@ struct RewardArgs {
   std::vector<std::string> overrides;
   std::string port_file;
   // score
-  std::string gold, type = "auto", prefill, frame, completion;
+  std::string gold, type = "auto", prefill, frame, completion, jsonl;
   std::vector<std::string> options, stop;
   bool truncated = false;
   std::vector<double> image_size, input_size;
@@ -70,12 +73,82 @@ int serve(const RewardArgs& args, const Invocation& inv) {
   return 0;
 }
 
+nlohmann::json score_json(const reward::Sample& s, const reward::ScoringOptions& o) {
+  const reward::Score r = reward::score_sample(s, o);
+  nlohmann::json j;
+  j["status"] = reward::to_string(r.status);
+  j["type"] = reward::to_string(r.resolved_type);
+  j["extracted_answer"] = r.extracted_answer;
+  j["components"] = r.components;
+  j["total"] = r.total;
+  if (!r.detail.empty()) j["detail"] = r.detail;
+  return j;
+}
+
+/// One row of a `--jsonl` file: {"completion", "gold", optional "answer_type", "prefill", "options", "stop",
+/// "truncated"}. Throws seer::Error naming FILE:LINE and the field when a field is missing or mistyped.
+reward::Sample sample_from_row(const nlohmann::json& row, const std::string& where) {
+  if (!row.is_object()) SEER_FAIL("{}: a row must be a JSON object", where);
+  if (!row.contains("completion") || !row.contains("gold")) SEER_FAIL("{}: a row needs 'completion' and 'gold'", where);
+  reward::Sample s;
+  s.completion = json_get_or<std::string>(row, "completion", "", where);
+  s.gold = json_get_or<std::string>(row, "gold", "", where);
+  s.prefill = json_get_or<std::string>(row, "prefill", "", where);
+  s.truncated = json_get_or<bool>(row, "truncated", false, where);
+  s.options = json_get_or<std::vector<std::string>>(row, "options", {}, where);
+  s.stop = json_get_or<std::vector<std::string>>(row, "stop", {}, where);
+  const auto type = json_get_or<std::string>(row, "answer_type", "auto", where);
+  const auto parsed = reward::parse_answer_type(type);
+  if (!parsed) SEER_FAIL("{}: 'answer_type' {} is not one of auto, numeric, math, choice, text, bbox", where, type);
+  s.answer_type = *parsed;
+  return s;
+}
+
+/// Scores every row of a JSONL file and prints one compact JSON line per row ({"line", "id" when the row has
+/// one, then the fields of a single score}, or {"line", "error"}); a bad row does not stop the others.
+/// Returns 0 when every row scored, 1 when some row was bad, 2 when the file cannot be read.
+int score_file(const std::string& path, const reward::ScoringOptions& o) {
+  std::ifstream in(path);
+  if (!in) {
+    spdlog::error("cannot read {}", path);
+    return 2;
+  }
+  int bad = 0;
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const std::string where = fmt::format("{}:{}", path, n);
+    nlohmann::json out;
+    try {
+      const auto row = nlohmann::json::parse(line);
+      out = score_json(sample_from_row(row, where), o);
+      if (row.contains("id")) out["id"] = row["id"];
+    } catch (const nlohmann::json::exception& e) {
+      out["error"] = fmt::format("{}: not JSON ({})", where, e.what());
+      ++bad;
+    } catch (const std::exception& e) {
+      out["error"] = e.what();
+      ++bad;
+    }
+    out["line"] = n;
+    std::printf("%s\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  }
+  if (bad > 0) spdlog::error("{}: {} row(s) could not be scored (see their \"error\")", path, bad);
+  return bad > 0 ? 1 : 0;
+}
+
 int score_one(const RewardArgs& args, const Invocation& inv) {
   ExperimentConfig cfg;
   try {
     cfg = load_and_log(args.config, args.overrides, inv.log_level, "reward");
   } catch (const std::exception& e) {
     return report_config_error(e);
+  }
+  const reward::ScoringOptions options = reward::scoring_options(cfg);
+  if (!args.jsonl.empty()) return score_file(args.jsonl, options);
+  if (args.gold.empty() && args.completion.empty()) {
+    spdlog::error("seer reward score: give a completion and --gold, or --jsonl FILE");
+    return 2;
   }
   reward::Sample s;
   s.completion = args.completion;
@@ -88,15 +161,7 @@ int score_one(const RewardArgs& args, const Invocation& inv) {
   if (args.image_size.size() == 2) s.original_image = {args.image_size[0], args.image_size[1]};
   if (args.input_size.size() == 2) s.model_input_image = {args.input_size[0], args.input_size[1]};
   if (!args.frame.empty()) s.box_frame = reward::parse_box_frame(args.frame);
-  const reward::Score r = reward::score_sample(s, reward::scoring_options(cfg));
-  nlohmann::json j;
-  j["status"] = reward::to_string(r.status);
-  j["type"] = reward::to_string(r.resolved_type);
-  j["extracted_answer"] = r.extracted_answer;
-  j["components"] = r.components;
-  j["total"] = r.total;
-  if (!r.detail.empty()) j["detail"] = r.detail;
-  std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  std::printf("%s\n", score_json(s, options).dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   return 0;
 }
 
@@ -112,9 +177,13 @@ void add_reward_command(CLI::App& app, Invocation& inv) {
     if (cmd->get_subcommands().empty()) inv.exit_code = serve(*args, inv);
   });
 
-  CLI::App* score = cmd->add_subcommand("score", "Score one completion with the service's scorer and print JSON");
-  score->add_option("completion", args->completion, "generated text (quote it)")->required();
-  score->add_option("--gold", args->gold, "gold answer")->required();
+  CLI::App* score = cmd->add_subcommand("score", "Score one completion (or a JSONL file) with the service's scorer, print JSON");
+  score->add_option("completion", args->completion, "generated text (quote it)");
+  score->add_option("--gold", args->gold, "gold answer");
+  score->add_option("--jsonl", args->jsonl,
+                    "score every row of this file ({\"completion\", \"gold\", optional \"answer_type\", \"prefill\", "
+                    "\"options\", \"id\"}); one JSON line out per row")
+      ->excludes("--gold");
   score->add_option("--type", args->type, "answer type")
       ->check(CLI::IsMember({"auto", "numeric", "math", "choice", "text", "bbox"}));
   score->add_option("--prefill", args->prefill, "assistant prefill (e.g. '<think>\\n')");

@@ -10,14 +10,17 @@
 #      samples per row for pass@8): accuracy, majority-answer baseline, per-class accuracy, predicted vs gold
 #      histogram (total variation distance), format rate; runs/quickstart/summary.md and a plot of the GRPO
 #      run (runs/quickstart/grpo.png, gnuplot)
-# Usage: scripts/quickstart.sh [SEER_BINARY] [--seed N]   (default build/bin/seer, seed 1). Starts fresh each
+# Usage: scripts/quickstart.sh [SEER_BINARY] [--seed N] [--set KEY=VALUE ...]   (default build/bin/seer, seed 1;
+# --set applies to every stage, e.g. --set compute.matmul=onednn for the other linear-layer backend). Starts fresh each
 # time: the run folders of an earlier quickstart are moved aside (runs/quickstart*.before-TIME), not deleted.
 set -euo pipefail
 seer=build/bin/seer
 seed=1
+overrides=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --seed) seed=$2; shift 2 ;;
+    --set) overrides+=(--set "$2"); shift 2 ;;
     *) seer=$1; shift ;;
   esac
 done
@@ -30,7 +33,7 @@ done
 mkdir -p "$out"
 t0=$(date +%s)
 stage() { echo; echo "=== quickstart: $1 ($(( $(date +%s) - t0 )) s so far)"; }
-seed_args=(--set seed="$seed")
+seed_args=(--set seed="$seed" "${overrides[@]}")
 
 stage "data and model"
 data=data/digits-classify
@@ -60,14 +63,14 @@ stage "summary"
 python3 scripts/eval_summary.py "$out/summary.md" \
   "start (SFT on $labelled rows)=$out/eval-start.json,$out/eval-start-k8.json" \
   "after GRPO=$out/eval-grpo.json,$out/eval-grpo-k8.json"
-python3 - "$out" "$train_seconds" "$seed" >> "$out/summary.md" <<'PY'
+python3 - "$out" "$train_seconds" "$seed" "${overrides[*]:-}" >> "$out/summary.md" <<'PY'
 import json, sys
-out, seconds, seed = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+out, seconds, seed, overrides = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 s, g = (json.load(open(f"{out}/eval-{n}.json")) for n in ("start", "grpo"))
 gain = (g["overall"]["accuracy"] - s["overall"]["accuracy"]) * 100
 over = (g["overall"]["accuracy"] - g["answers"]["majority_baseline"]) * 100
 print(f"\nGRPO gain: {gain:+.1f} points of held-out accuracy over the start model, {over:+.1f} over the "
-      f"majority answer. Seed {seed}. Training stages (SFT, GRPO, four evaluations): {seconds // 60} min {seconds % 60} s.")
+      f"majority answer. Seed {seed}{' (' + overrides + ')' if overrides else ''}. Training stages (SFT, GRPO, four evaluations): {seconds // 60} min {seconds % 60} s.")
 PY
 tail -n 2 "$out/summary.md"
 

@@ -111,6 +111,23 @@ status=$?
 if [ $status -eq 1 ] && grep -q "over the 100 pixel limit" "$tmp/out"; then ok "data check image limit"
 else bad "data check image limit (exit $status)"; cat "$tmp/out"; fi
 
+# reward score --jsonl: one JSON line per row with its id and verdict; a bad row names FILE:LINE and the rest
+# still score (exit 1).
+cat >"$tmp/score.jsonl" <<'ROWS'
+{"id": "half", "gold": "\\frac{1}{2}", "completion": "<think>t</think><answer>\\boxed{0.5}</answer>"}
+{"id": "flip", "gold": "x<1", "completion": "<think>t</think><answer>x>1</answer>"}
+{"gold": 3, "completion": "<think>t</think><answer>3</answer>"}
+{"id": "choice", "gold": "B", "answer_type": "choice", "completion": "<think>t</think><answer>(B)</answer>"}
+ROWS
+"$seer" reward score --jsonl "$tmp/score.jsonl" >"$tmp/out" 2>"$tmp/err"
+status=$?
+if [ $status -eq 1 ] && [ "$(wc -l <"$tmp/out")" -eq 4 ] &&
+   grep -q '"id":"half".*"line":1' "$tmp/out" && grep -q '"accuracy":1.0.*"id":"half"' "$tmp/out" &&
+   grep -q '"accuracy":0.0.*"id":"flip"' "$tmp/out" &&
+   grep -qF "score.jsonl:3: 'gold' has the wrong type" "$tmp/out" &&
+   grep -q '"accuracy":1.0.*"id":"choice"' "$tmp/out"; then ok "reward score --jsonl"
+else bad "reward score --jsonl (exit $status)"; cat "$tmp/out" "$tmp/err"; fi
+
 # version prints the libraries.
 if "$seer" version >"$tmp/out" 2>&1 && grep -q '^seer ' "$tmp/out" && grep -q '^LibTorch ' "$tmp/out"; then
   ok "version"; else bad "version"; cat "$tmp/out"; fi
