@@ -24,13 +24,13 @@ struct Token {
   std::string name;  // kIdent
 };
 
-enum Func { kSin, kCos, kTan, kLn, kLog, kExp, kArcsin, kArccos, kArctan, kAbs, kSinh, kCosh, kTanh };
+enum Func { kSin, kCos, kTan, kLn, kLog, kExp, kArcsin, kArccos, kArctan, kAbs, kSinh, kCosh, kTanh, kSec, kCsc, kCot };
 
 const std::map<std::string, int, std::less<>>& functions() {
   static const std::map<std::string, int, std::less<>> f = {
       {"sin", kSin}, {"cos", kCos}, {"tan", kTan}, {"ln", kLn}, {"log", kLog}, {"exp", kExp},
       {"arcsin", kArcsin}, {"arccos", kArccos}, {"arctan", kArctan}, {"sinh", kSinh}, {"cosh", kCosh},
-      {"tanh", kTanh}};
+      {"tanh", kTanh}, {"sec", kSec}, {"csc", kCsc}, {"cot", kCot}};
   return f;
 }
 
@@ -91,6 +91,30 @@ bool tokenize(std::string_view s, std::vector<Token>& out) {
       }
       Token t{Token::kNumber};
       t.value = std::strtod(std::string(s.substr(i, j - i)).c_str(), nullptr);
+      // A numeral in base b: 204_5, 1011_{2} (digits below the base, bases 2-10).
+      if (j + 1 < s.size() && s[j] == '_') {
+        size_t b = j + 1, e;
+        if (s[b] == '{') {
+          e = s.find('}', b);
+          if (e == std::string_view::npos) return false;
+          ++b;
+        } else {
+          e = b + 1;
+        }
+        const std::string_view digits = s.substr(i, j - i), base_text = s.substr(b, e - b);
+        if (base_text.empty() || base_text.size() > 2 || !std::all_of(base_text.begin(), base_text.end(), is_digit)) {
+          return false;
+        }
+        const int base = std::atoi(std::string(base_text).c_str());
+        if (base < 2 || base > 10) return false;
+        double v = 0;
+        for (char d : digits) {
+          if (!is_digit(d) || d - '0' >= base) return false;
+          v = v * base + (d - '0');
+        }
+        t.value = v;
+        j = s[j + 1] == '{' ? e + 1 : e;
+      }
       out.push_back(t);
       i = j;
       continue;
@@ -139,7 +163,7 @@ bool tokenize(std::string_view s, std::vector<Token>& out) {
           name == "mathrm" || name == "mathit") {
         continue;  // \mathrm{x} reads as its content in braces
       }
-      if (name == "frac" || name == "dfrac" || name == "tfrac") {
+      if (name == "frac" || name == "dfrac" || name == "tfrac" || name == "cfrac") {
         push(Token::kFrac);
         frac_digit_args = 2;
       } else if (name == "sqrt") {
@@ -163,6 +187,21 @@ bool tokenize(std::string_view s, std::vector<Token>& out) {
       } else if (auto f = functions().find(name); f != functions().end()) {
         Token t{Token::kFunc};
         t.func = f->second;
+        if (f->second == kLog && i < s.size() && s[i] == '_') {  // \log_b x, \log_{10} x: the base, a number
+          size_t b = i + 1, e = b + 1;
+          if (b < s.size() && s[b] == '{') {
+            e = s.find('}', b);
+            if (e == std::string_view::npos || e - b > 24) return false;
+            ++b;
+          } else if (b >= s.size() || !is_digit(s[b])) {
+            return false;
+          }
+          char* stop = nullptr;
+          const std::string base(s.substr(b, e - b));
+          t.value = std::strtod(base.c_str(), &stop);
+          if (stop != base.c_str() + base.size() || !(t.value > 0) || t.value == 1) return false;
+          i = s[i + 1] == '{' ? e + 1 : e;
+        }
         out.push_back(t);
       } else if (is_greek(name)) {
         Token t{Token::kIdent};
@@ -220,13 +259,6 @@ bool tokenize(std::string_view s, std::vector<Token>& out) {
 
 // ---------------------------------------------------------------- parser
 
-bool is_open(Token::Kind k) {
-  return k == Token::kLParen || k == Token::kLBrace || k == Token::kLBracket || k == Token::kSetOpen;
-}
-bool is_close(Token::Kind k) {
-  return k == Token::kRParen || k == Token::kRBrace || k == Token::kRBracket || k == Token::kSetClose;
-}
-
 /// Recursive-descent parser over tokens [pos, end) emitting a postfix program.
 class Parser {
  public:
@@ -281,7 +313,8 @@ class Parser {
         ++pos_;
         if (!unary()) return false;
         emit(op == '*' ? Expr::Op::kMul : Expr::Op::kDiv);
-      } else if (starts_primary()) {  // implicit multiplication: 2x, 2\pi, x(y+1)
+      } else if (starts_primary() && peek().kind != Token::kNumber) {  // implicit multiplication: 2x, 2\pi, x(y+1);
+                                                                       // never of two numbers ("6 8" is not 48)
         if (!power()) return false;
         emit(Expr::Op::kMul);
       } else {
@@ -394,7 +427,13 @@ class Parser {
                                        out_.program.begin() + static_cast<long>(exponent_end));
         if (squared) out_.program.resize(exponent_start);
         if (!power()) return false;
-        emit(Expr::Op::kFunc, 0, f);
+        if (f == kLog && t.value > 0) {  // log base b: ln x / ln b
+          emit(Expr::Op::kFunc, 0, kLn);
+          emit(Expr::Op::kConst, std::log(t.value));
+          emit(Expr::Op::kDiv);
+        } else {
+          emit(Expr::Op::kFunc, 0, f);
+        }
         if (squared) {
           out_.program.insert(out_.program.end(), exponent.begin(), exponent.end());
           emit(Expr::Op::kPow);
@@ -432,54 +471,6 @@ bool parse_expr(const std::vector<Token>& tokens, size_t begin, size_t end, Expr
   if (begin >= end) return false;
   Parser p(tokens, begin, end, out);
   return p.parse_all();
-}
-
-/// Index of the bracket that closes tokens[open] (same nesting level), or npos. Mixed brackets count
-/// as one nesting so intervals like "(0, 1]" close.
-size_t find_close(const std::vector<Token>& t, size_t open, size_t end) {
-  int depth = 0;
-  for (size_t i = open; i < end; ++i) {
-    if (is_open(t[i].kind)) ++depth;
-    if (is_close(t[i].kind) && --depth == 0) return i;
-  }
-  return std::string_view::npos;
-}
-
-/// Positions of top-level tokens of `kind` in [begin, end); false on unbalanced brackets.
-bool top_level(const std::vector<Token>& t, size_t begin, size_t end, Token::Kind kind, std::vector<size_t>& at) {
-  int depth = 0;
-  for (size_t i = begin; i < end; ++i) {
-    if (is_open(t[i].kind)) ++depth;
-    if (is_close(t[i].kind) && --depth < 0) return false;
-    if (depth == 0 && t[i].kind == kind) at.push_back(i);
-  }
-  return depth == 0;
-}
-
-char bracket_char(Token::Kind k) {
-  switch (k) {
-    case Token::kLParen: return '(';
-    case Token::kRParen: return ')';
-    case Token::kLBracket: return '[';
-    case Token::kRBracket: return ']';
-    default: return 0;
-  }
-}
-
-/// Parses comma-separated items of [begin, end) into `out.items`.
-bool parse_items(const std::vector<Token>& t, size_t begin, size_t end, MathAnswer& out) {
-  std::vector<size_t> commas;
-  if (!top_level(t, begin, end, Token::kComma, commas)) return false;
-  if (commas.size() + 1 > kMaxItems) return false;
-  size_t start = begin;
-  commas.push_back(end);
-  for (size_t c : commas) {
-    Expr e;
-    if (!parse_expr(t, start, c, e)) return false;
-    out.items.push_back(std::move(e));
-    start = c + 1;
-  }
-  return true;
 }
 
 double factorial(double n) {
@@ -530,6 +521,9 @@ double Expr::eval_with(const std::vector<double>& values) const {
           case kSinh: r = std::sinh(x); break;
           case kCosh: r = std::cosh(x); break;
           case kTanh: r = std::tanh(x); break;
+          case kSec: r = 1.0 / std::cos(x); break;
+          case kCsc: r = 1.0 / std::sin(x); break;
+          case kCot: r = std::cos(x) / std::sin(x); break;
         }
         stack.push_back(r);
         break;
@@ -557,88 +551,32 @@ double Expr::eval_with(const std::vector<double>& values) const {
   return stack.size() == 1 ? stack.back() : NAN;
 }
 
-std::optional<MathAnswer> parse_math(std::string_view text, const Deadline& deadline) {
+std::optional<Expr> parse_scalar(std::string_view text, const Deadline& deadline) {
   std::vector<Token> t;
   if (!tokenize(text, t) || t.empty()) return std::nullopt;
   deadline.check();
-  size_t begin = 0, end = t.size();
-
-  std::vector<size_t> equals;
-  if (!top_level(t, begin, end, Token::kEquals, equals)) return std::nullopt;
-  MathAnswer out;
-  if (equals.size() == 1) {
-    if (equals[0] == begin + 1 && t[begin].kind == Token::kIdent) {
-      begin = equals[0] + 1;  // "x = 5" -> "5"
-    } else {
-      Expr lhs, rhs;
-      if (!parse_expr(t, begin, equals[0], lhs) || !parse_expr(t, equals[0] + 1, end, rhs)) return std::nullopt;
-      // lhs - rhs over the union of variables.
-      Expr diff = lhs;
-      for (Expr::Op op : rhs.program) {
-        if (op.code == Expr::Op::kVar) {
-          const std::string& name = rhs.variables[static_cast<size_t>(op.index)];
-          auto it = std::find(diff.variables.begin(), diff.variables.end(), name);
-          if (it == diff.variables.end()) {
-            diff.variables.push_back(name);
-            it = diff.variables.end() - 1;
-          }
-          op.index = static_cast<int>(it - diff.variables.begin());
-        }
-        diff.program.push_back(op);
-      }
-      diff.program.push_back({Expr::Op::kSub, 0, 0});
-      out.kind = MathAnswer::kEquation;
-      out.items.push_back(std::move(diff));
-      return out;
-    }
-  } else if (equals.size() > 1) {
-    return std::nullopt;
-  }
-  if (begin >= end) return std::nullopt;
-
-  // A container spanning the whole range: \{...\} is a set, (...) / [...] with commas a tuple.
-  const Token::Kind first = t[begin].kind;
-  if (is_open(first) && find_close(t, begin, end) == end - 1) {
-    if (first == Token::kSetOpen) {
-      if (t[end - 1].kind != Token::kSetClose) return std::nullopt;
-      out.kind = MathAnswer::kSet;
-      if (!parse_items(t, begin + 1, end - 1, out)) return std::nullopt;
-      return out;
-    }
-    std::vector<size_t> inner_commas;
-    if ((first == Token::kLParen || first == Token::kLBracket) &&
-        top_level(t, begin + 1, end - 1, Token::kComma, inner_commas) && !inner_commas.empty()) {
-      out.kind = MathAnswer::kTuple;
-      out.open = bracket_char(first);
-      out.close = bracket_char(t[end - 1].kind);
-      if (out.close == 0 || !parse_items(t, begin + 1, end - 1, out)) return std::nullopt;
-      return out;
-    }
-  }
-  if (!parse_items(t, begin, end, out)) return std::nullopt;
-  out.kind = out.items.size() == 1 ? MathAnswer::kScalar : MathAnswer::kList;
-  return out;
+  Expr e;
+  if (!parse_expr(t, 0, t.size(), e)) return std::nullopt;
+  return e;
 }
 
 std::optional<double> eval_constant(std::string_view text, const Deadline& deadline) {
-  auto m = parse_math(text, deadline);
-  if (!m || m->kind != MathAnswer::kScalar || !m->items[0].variables.empty()) return std::nullopt;
-  const double v = m->items[0].eval_with({});
+  auto e = parse_scalar(text, deadline);
+  if (!e || !e->variables.empty()) return std::nullopt;
+  const double v = e->eval_with({});
   if (!std::isfinite(v)) return std::nullopt;
   return v;
 }
 
 bool numbers_equal(double answer, double gold, double rel_tol) {
+  if (std::isinf(gold) && std::isinf(answer)) return answer == gold;  // interval ends: \infty = \infty
   if (!std::isfinite(answer) || !std::isfinite(gold)) return false;
   if (gold == 0.0) return std::fabs(answer) <= 1e-12;
   return std::fabs(answer - gold) <= rel_tol * std::max(std::fabs(answer), std::fabs(gold));
 }
 
-namespace {
-
-/// Scalar expressions equal: constants compared once; with free variables, at 5 deterministic points
-/// where the gold is finite (up to 40 tries), every one of which must agree.
-bool scalar_equal(const Expr& a, const Expr& g, double rel_tol, bool proportional, const Deadline& deadline) {
+bool expr_equal(const Expr& a, const Expr& g, double rel_tol, Match match, const Deadline& deadline) {
+  const bool proportional = match != Match::kEqual;
   std::vector<std::string> names = g.variables;
   for (const auto& v : a.variables) {
     if (std::find(names.begin(), names.end(), v) == names.end()) names.push_back(v);
@@ -657,16 +595,17 @@ bool scalar_equal(const Expr& a, const Expr& g, double rel_tol, bool proportiona
     std::map<std::string, double> at;
     for (const auto& n : names) at[n] = sample_value(state);
     const double gv = g.eval_with(bind(g, at));
+    const double av = a.eval_with(bind(a, at));
     if (!std::isfinite(gv)) {
-      if (names.empty()) return false;
+      if (names.empty()) return !proportional && std::isinf(gv) && av == gv;  // -\infty = -\infty
       continue;
     }
-    const double av = a.eval_with(bind(a, at));
     if (proportional) {
       if (gv == 0.0 || !std::isfinite(av) || av == 0.0) return false;
       const double r = av / gv;
       if (std::isnan(ratio)) ratio = r;
       else if (!numbers_equal(r, ratio, rel_tol)) return false;
+      if (match == Match::kPositiveMultiple && !(r > 0)) return false;
     } else if (!numbers_equal(av, gv, rel_tol)) {
       return false;
     }
@@ -675,54 +614,16 @@ bool scalar_equal(const Expr& a, const Expr& g, double rel_tol, bool proportiona
   return agreed >= needed;
 }
 
-}  // namespace
-
-bool math_equal(const MathAnswer& a, const MathAnswer& g, double rel_tol, const Deadline& deadline) {
-  // A bare list may stand for either a tuple or a set; otherwise kinds must match.
-  if (a.kind != g.kind && a.kind != MathAnswer::kList && g.kind != MathAnswer::kList) return false;
-  if ((a.kind == MathAnswer::kScalar) != (g.kind == MathAnswer::kScalar)) return false;
-  if ((a.kind == MathAnswer::kEquation) != (g.kind == MathAnswer::kEquation)) return false;
-  if (a.items.size() != g.items.size()) return false;
-  if (a.kind == MathAnswer::kEquation) return scalar_equal(a.items[0], g.items[0], rel_tol, true, deadline);
-  const bool ordered = a.kind == MathAnswer::kTuple || g.kind == MathAnswer::kTuple || a.kind == MathAnswer::kScalar;
-  if (a.kind == MathAnswer::kTuple && g.kind == MathAnswer::kTuple && (a.open != g.open || a.close != g.close)) {
-    return false;
+bool expr_evaluable(const Expr& e) {
+  uint64_t state = 0x5eed5eedULL;
+  for (int attempt = 0; attempt < 40; ++attempt) {
+    std::vector<double> values;
+    for (size_t i = 0; i < e.variables.size(); ++i) values.push_back(sample_value(state));
+    const double v = e.eval_with(values);
+    if (std::isfinite(v) || (e.variables.empty() && std::isinf(v))) return true;
+    if (e.variables.empty()) return false;
   }
-  if (ordered) {
-    for (size_t i = 0; i < a.items.size(); ++i) {
-      if (!scalar_equal(a.items[i], g.items[i], rel_tol, false, deadline)) return false;
-    }
-    return true;
-  }
-  // Sets and lists: a one-to-one matching (greedy is exact here because equality is transitive
-  // within tolerance for the distinct values answers hold).
-  std::vector<bool> used(g.items.size(), false);
-  for (const Expr& x : a.items) {
-    bool found = false;
-    for (size_t j = 0; j < g.items.size() && !found; ++j) {
-      if (!used[j] && scalar_equal(x, g.items[j], rel_tol, false, deadline)) {
-        used[j] = true;
-        found = true;
-      }
-    }
-    if (!found) return false;
-  }
-  return true;
-}
-
-bool math_evaluable(const MathAnswer& gold) {
-  for (const Expr& e : gold.items) {
-    uint64_t state = 0x5eed5eedULL;
-    bool finite = false;
-    for (int attempt = 0; attempt < 40 && !finite; ++attempt) {
-      std::vector<double> values;
-      for (size_t i = 0; i < e.variables.size(); ++i) values.push_back(sample_value(state));
-      finite = std::isfinite(e.eval_with(values));
-      if (e.variables.empty()) break;
-    }
-    if (!finite) return false;
-  }
-  return true;
+  return false;
 }
 
 }  // namespace seer::reward

@@ -1,9 +1,9 @@
-// Numeric evaluation of LaTeX and arithmetic answers (contract section 2, `math`):
-// + - * / ^ ! , parentheses and braces, \frac \dfrac \tfrac, \sqrt{} \sqrt[n]{}, \pi, e, \cdot, \times,
-// implicit multiplication, functions (\sin \cos \tan \ln \log \exp, |x|), free variables; tuples (a, b),
-// sets \{a, b\}, bare lists a, b, and a single-variable left side (x = 5) which is dropped.
-// Parsing is linear in the input with nesting bounded by kMaxDepth; nothing here throws except
-// BudgetExceeded from the Deadline.
+// Numeric evaluation of scalar LaTeX and arithmetic expressions (contract section 2, `math`):
+// + - * / ^ ! , parentheses and braces, \frac \dfrac \tfrac \cfrac, \sqrt{} \sqrt[n]{}, \pi, e, \infty,
+// \cdot, \times, implicit multiplication, functions (\sin \cos \tan \sec \csc \cot, inverse and hyperbolic,
+// \ln, \log, \log_b, \exp, |x|), free variables. The structure around scalars (tuples, sets, intervals,
+// unions, relations, matrices, \pm) is math_answer.h. Parsing is linear in the input with nesting bounded by
+// kMaxDepth; nothing here throws except BudgetExceeded from the Deadline.
 #pragma once
 
 #include <optional>
@@ -30,34 +30,31 @@ class Expr {
   double eval_with(const std::vector<double>& values) const;
 };
 
-/// A parsed math answer.
-struct MathAnswer {
-  enum Kind { kScalar, kTuple, kSet, kList, kEquation };
-  Kind kind = kScalar;
-  char open = 0, close = 0;  ///< kTuple: its brackets, e.g. '(' ')' or '[' ')'
-  std::vector<Expr> items;   ///< kScalar/kEquation: one (for an equation: lhs - rhs)
-};
-
 inline constexpr int kMaxDepth = 200;
 inline constexpr size_t kMaxItems = 256;
 
-/// Parses `text`; nullopt when it is not a math expression this evaluator understands.
-std::optional<MathAnswer> parse_math(std::string_view text, const Deadline& deadline = Deadline::none());
+/// Parses one scalar expression (no top-level comma, relation or set); nullopt when it is not one this
+/// evaluator understands.
+std::optional<Expr> parse_scalar(std::string_view text, const Deadline& deadline = Deadline::none());
 
 /// Value of a constant expression ("\frac{12}{3}", "2^{-3}", "\sqrt{17}"); nullopt if it does not parse,
 /// has free variables, or is not finite.
 std::optional<double> eval_constant(std::string_view text, const Deadline& deadline = Deadline::none());
 
-/// |a - g| <= rel_tol * max(|a|, |g|); when the gold g is exactly 0, |a| <= 1e-12 (cases README, conv. 5).
+/// |a - g| <= rel_tol * max(|a|, |g|); when the gold g is exactly 0, |a| <= 1e-12 (cases README, conv. 5);
+/// an infinite gold equals only the same infinity.
 bool numbers_equal(double answer, double gold, double rel_tol);
 
-/// Whether `answer` equals `gold`: same kind (a tuple never equals a set), element-wise in order for
-/// tuples, as sets for sets and lists, and for free variables equal values at 5 random points
-/// (deterministic). Equations compare as proportional left-minus-right sides.
-bool math_equal(const MathAnswer& answer, const MathAnswer& gold, double rel_tol,
+/// How expr_equal compares: equal values; proportional (equations: lhs - rhs up to a factor); or a positive
+/// multiple (inequalities: the factor must not flip the relation).
+enum class Match { kEqual, kProportional, kPositiveMultiple };
+
+/// Whether two scalar expressions agree: constants compared once; with free variables at 5 deterministic
+/// points (over the union of both sides' variables) where the gold is finite, every one of which must agree.
+bool expr_equal(const Expr& answer, const Expr& gold, double rel_tol, Match match,
                 const Deadline& deadline = Deadline::none());
 
-/// True when `gold` can be evaluated at all (finite somewhere): otherwise the gold is unparseable.
-bool math_evaluable(const MathAnswer& gold);
+/// True when `e` is finite somewhere (or is a constant infinity, an interval end).
+bool expr_evaluable(const Expr& e);
 
 }  // namespace seer::reward

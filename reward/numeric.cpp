@@ -19,7 +19,7 @@ bool ends_with(std::string_view s, std::string_view p) {
 std::string normalise_unit(std::string_view unit) {
   unit = trim(unit);
   static const std::pair<std::string_view, std::string_view> kSynonyms[] = {
-      {"\\%", "%"},       {"percent", "%"},     {"^\\circ", "°"},   {"^{\\circ}", "°"}, {"\\circ", "°"},
+      {"\\%", "%"},       {"percent", "%"},     {"percentage", "%"}, {"pct", "%"},      {"^\\circ", "°"},   {"^{\\circ}", "°"}, {"\\circ", "°"},
       {"degrees", "°"},   {"degree", "°"},      {"\\$", "$"},       {"dollars", "$"},   {"dollar", "$"}};
   for (const auto& [from, to] : kSynonyms) {
     if (unit == from) return std::string(to);
@@ -51,7 +51,9 @@ bool split_unit(std::string_view s, std::string_view& number, std::string& unit)
     }
   }
   if (!found && !s.empty() && s.back() == '}') {
-    for (std::string_view cmd : {std::string_view("\\text{"), std::string_view("\\mathrm{")}) {
+    for (std::string_view cmd : {std::string_view("\\text{"), std::string_view("\\mathrm{"), std::string_view("\\mbox{"),
+                                 std::string_view("\\textnormal{"), std::string_view("\\textbf{"),
+                                 std::string_view("\\textrm{")}) {
       const size_t at = s.rfind(cmd);
       if (at != std::string_view::npos && s.find('}', at) == s.size() - 1) {
         suffix = normalise_unit(s.substr(at + cmd.size(), s.size() - 1 - at - cmd.size()));
@@ -94,7 +96,7 @@ std::string drop_thousands(std::string_view s) {
   size_t i = (out[0] == '-' || out[0] == '+') ? 1 : 0;
   size_t lead = 0;
   while (i < out.size() && is_digit(out[i])) ++i, ++lead;
-  if (lead == 0 || lead > 3) return out;
+  if (lead == 0 || lead > 3 || out[i - lead] == '0') return out;  // "0,111" is not a thousands grouping
   while (i < out.size() && out[i] == ',') {
     for (int k = 1; k <= 3; ++k) {
       if (i + k >= out.size() || !is_digit(out[i + k])) return out;

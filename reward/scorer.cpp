@@ -9,7 +9,7 @@
 #include "reward/deadline.h"
 #include "reward/extract.h"
 #include "reward/format.h"
-#include "reward/math_expr.h"
+#include "reward/math_answer.h"
 #include "reward/numeric.h"
 #include "reward/text_match.h"
 #include "reward/unicode.h"
@@ -21,6 +21,18 @@ namespace {
 struct Unscorable : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+/// A numeric gold against an answer the quantity reader cannot read but the math reader can, as one constant
+/// ("x = 11", "x \approx 11", "1 000", "28 pct", "11,\! 111"). An answer that carries a unit in words is left
+/// to the quantity reader (units must agree there), so this never equates "5\text{ m}^2" with "5 cm".
+bool math_value_equals(std::string_view answer, const Quantity& gold, double rel_tol, const Deadline& deadline) {
+  for (std::string_view unit : {"\\text", "\\mbox", "\\mathrm", "\\textbf", "\\textnormal", "\\textit"}) {
+    if (answer.find(unit) != std::string_view::npos) return false;
+  }
+  auto m = parse_math(answer, deadline);
+  if (!m || m->kind != MathAnswer::kScalar || !m->exprs[0].variables.empty()) return false;
+  return numbers_equal(m->exprs[0].eval_with({}), gold.value, rel_tol);
+}
 
 /// "B", "(B)", "B.", "B)", "B: text", "B. text" with an upper-case letter.
 bool looks_like_option(std::string_view s) {
@@ -118,8 +130,8 @@ double accuracy(AnswerType type, const std::string& answer, const Gold& gold, co
                 const ScoringOptions& o, const Deadline& deadline) {
   switch (type) {
     case AnswerType::kNumeric: {
-      auto q = parse_quantity(answer, deadline);
-      return q ? numeric_accuracy(*q, *gold.quantity, o.rel_tol) : 0.0;
+      if (auto q = parse_quantity(answer, deadline)) return numeric_accuracy(*q, *gold.quantity, o.rel_tol);
+      return math_value_equals(answer, *gold.quantity, o.rel_tol, deadline) ? 1.0 : 0.0;
     }
     case AnswerType::kMath: {
       auto m = parse_math(answer, deadline);

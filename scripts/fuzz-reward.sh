@@ -8,7 +8,7 @@ seconds=${1:-600}
 out=${2:-build-fuzz}
 command -v clang++ >/dev/null || { echo "fuzz-reward: needs clang++ (apt-get install clang)" >&2; exit 1; }
 mkdir -p "$out/corpus"
-srcs=(reward/bbox.cpp reward/choice.cpp reward/extract.cpp reward/format.cpp reward/math_expr.cpp
+srcs=(reward/bbox.cpp reward/choice.cpp reward/extract.cpp reward/format.cpp reward/math_answer.cpp reward/math_expr.cpp
       reward/numeric.cpp reward/scorer.cpp reward/text_match.cpp reward/types.cpp reward/unicode.cpp)
 clang++ -std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -I . "${srcs[@]}" tests/fuzz/reward_fuzz.cpp -lutf8proc -o "$out/reward_fuzz"

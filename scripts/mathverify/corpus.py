@@ -14,6 +14,8 @@ def _pairs(r):
     a, b, c = _n(r), _n(r), _n(r)
     while b == a:
         b = _n(r)
+    while c in (a, b):
+        c = _n(r)
     lo, hi = sorted((a, b))
     big = r.randint(1000, 999999)
     yield (f"{big}", f"{big:,}", f"{big + 1:,}", "thousands separator ,")
@@ -43,8 +45,9 @@ def _pairs(r):
     yield (f"{a}\\%", f"{a} percent", f"{a + 1}\\%", "percent word")
     yield (f"{a}", f"{a}\\text{{ cm}}", f"{a + 1}\\text{{ cm}}", "unit text after a value")
     yield (f"{a} \\text{{ and }} {b}", f"{a}, {b}", f"{a}, {b + 1}", "list joined by \\text{ and }")
-    yield (f"{hi}_{{{min(hi % 7 + 2, 9)}}}", f"{hi}_{{{min(hi % 7 + 2, 9)}}}", f"{hi}{min(hi % 7 + 2, 9)}",
-           "base subscript")
+    base = r.randint(5, 9)
+    numeral = "".join(str(r.randrange(1 if k == 0 else 0, base)) for k in range(3))
+    yield (f"{numeral}_{{{base}}}", f"{numeral}_{base}", f"{numeral}{base}", "numeral in a base")
     yield ("\\frac{1}{2}", "\\sin\\frac{\\pi}{6}", "\\cos\\frac{\\pi}{6}", "trigonometric value")
     yield (f"{a}", f"\\log_2 {2 ** a}", f"\\log_2 {2 ** (a + 1)}", "log base")
     yield (f"x \\in [{lo},{hi}]", f"[{lo},{hi}]", f"[{lo},{hi + 1}]", "x in an interval")

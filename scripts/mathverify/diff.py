@@ -26,7 +26,9 @@ import corpus
 
 # Categories that are seer's contract on purpose (reward/CONVENTIONS.md), not disagreements to fix.
 CONVENTIONS = {
-    "prose-answer": "the answer block holds prose around an unboxed answer; seer never searches free text (contract §1)",
+    "prose-answer": "the answer (or gold) is prose around an unboxed answer; seer never searches free text (contract §1)",
+    "several-boxes": "several \\boxed{} in one answer or gold; contract §1 takes the last one, Math-Verify all of them",
+    "decimal-comma": "a decimal comma (1,22 = 1.22); seer reads a comma as a list separator or a thousands separator",
     "mv-option": "the case sets a non-default Math-Verify option (strict=False, allow_set_relation_comp, precision)",
     "mv-accepts-wrong": "Math-Verify's expected verdict accepts an answer that is not equal to the gold",
 }
@@ -39,13 +41,18 @@ MV_ACCEPTS_WRONG = {
 _PROSE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}[ ,.:;]+[A-Za-z]{2,}(?![A-Za-z]*\{)")
 
 
-def is_prose(pred: str) -> bool:
-    """The prediction has words around its answer and no box that would isolate the answer."""
-    if "\\boxed" in pred or "\\fbox" in pred:
+_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{3,}")
+_DECIMAL_COMMA = re.compile(r"^\$?-?(\d+,(\d{1,2}|\d{4,})|0,\d+)\$?$")
+
+
+def is_prose(text: str) -> bool:
+    """The text has words around its answer and no box that would isolate the answer."""
+    if "\\boxed" in text or "\\fbox" in text:
         return False
-    bare = re.sub(r"\\(text|mathrm|textbf|mbox)\{[^{}]*\}", " ", pred)
+    bare = re.sub(r"\\(text|mathrm|textbf|mbox|textnormal)\{[^{}]*\}", " ", text)
+    bare = re.sub(r"\$[^$]*\$|\\\[.*?\\\]|\\\(.*?\\\)", " ", bare, flags=re.S)  # math spans
     bare = re.sub(r"\\[A-Za-z]+", " ", bare)
-    return bool(_PROSE.search(bare)) or pred.count("$") > 2
+    return bool(_PROSE.search(bare) or _WORD.search(bare))
 
 
 def mv_test_cases(tests_dir: str):
@@ -106,13 +113,17 @@ def category(case, seer) -> str:
     got = 1 if (seer["status"] == "OK" and seer["accuracy"] == 1.0) else 0
     if got == case["expected"]:
         return "agree"
+    if case.get("options"):  # few cases, each reviewed by hand in reward/CONVENTIONS.md
+        return "mv-option"
     if got == 1:
         return "false-accept"
     if (case["gold"], case["pred"]) in MV_ACCEPTS_WRONG:
         return "mv-accepts-wrong"
-    if case.get("options"):
-        return "mv-option"
-    if is_prose(case["pred"]):
+    if case["pred"].count("\\boxed") > 1 or case["gold"].count("\\boxed") > 1:
+        return "several-boxes"
+    if _DECIMAL_COMMA.match(case["pred"].strip()) or _DECIMAL_COMMA.match(case["gold"].strip()):
+        return "decimal-comma"
+    if is_prose(case["pred"]) or is_prose(case["gold"]):
         return "prose-answer"
     if seer["status"] == "GOLD_UNPARSEABLE":
         return "gold-unparseable"

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "reward/extract.h"
-#include "reward/math_expr.h"
+#include "reward/math_answer.h"
 #include "reward/scorer.h"
 
 using namespace seer::reward;
