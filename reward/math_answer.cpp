@@ -295,10 +295,17 @@ class AnswerParser {
     if (s.empty() || depth > kMaxDepth) return false;
     deadline_.check();
     std::vector<size_t> at;
-    if (!split_top(s, [](std::string_view t, size_t i) { return t[i] == kIn; }, at)) return false;
+    // Each scan runs only when its marker occurs at all (most answers hold none of them).
+    if (s.find(kIn) != std::string_view::npos &&
+        !split_top(s, [](std::string_view t, size_t i) { return t[i] == kIn; }, at)) {
+      return false;
+    }
     if (at.size() == 1 && is_name(s.substr(0, at[0]))) return node(s.substr(at[0] + 1), depth + 1, out);
     if (!at.empty()) return false;
-    if (!split_top(s, [](std::string_view t, size_t i) { return t[i] == kCup; }, at)) return false;
+    if (s.find(kCup) != std::string_view::npos &&
+        !split_top(s, [](std::string_view t, size_t i) { return t[i] == kCup; }, at)) {
+      return false;
+    }
     if (!at.empty()) {
       out.kind = MathAnswer::kUnion;
       for (std::string_view p : pieces(s, at)) {
@@ -320,7 +327,8 @@ class AnswerParser {
   /// Comma- (or semicolon-) separated items; a \pm item contributes both of its values.
   bool list(std::string_view s, int depth, MathAnswer& out) {
     std::vector<size_t> commas;
-    if (!split_top(s, [](std::string_view t, size_t i) { return t[i] == ',' || t[i] == ';'; }, commas)) {
+    if (s.find_first_of(",;") != std::string_view::npos &&
+        !split_top(s, [](std::string_view t, size_t i) { return t[i] == ',' || t[i] == ';'; }, commas)) {
       return false;
     }
     if (commas.size() + 1 > kMaxItems) return false;
@@ -352,19 +360,26 @@ class AnswerParser {
     if (s.empty() || depth > kMaxDepth) return false;
     deadline_.check();
     std::vector<size_t> approx;
-    if (!split_top(s, [](std::string_view t, size_t i) { return t[i] == kApprox; }, approx)) return false;
+    if (s.find(kApprox) != std::string_view::npos &&
+        !split_top(s, [](std::string_view t, size_t i) { return t[i] == kApprox; }, approx)) {
+      return false;
+    }
     if (!approx.empty()) {  // "x = 1/3 \approx 0.33": the exact value; "x \approx 11": the value after it
       const std::string_view before = trim(s.substr(0, approx.front()));
       return is_name(before) ? item(s.substr(approx.back() + 1), depth + 1, out) : item(before, depth + 1, out);
     }
     std::vector<size_t> rel;
-    if (!split_top(s, relation_char, rel)) return false;
+    static constexpr std::string_view kRelations("<>=\x01\x02\x03", 6);
+    if (s.find_first_of(kRelations) != std::string_view::npos && !split_top(s, relation_char, rel)) return false;
     if (!rel.empty()) return relation(s, rel, depth, out);
     if (matrix(s, depth, out)) return true;
     if (s.find(kPm) != std::string_view::npos || s.find(kMp) != std::string_view::npos) return plus_minus(s, depth, out);
     if (container(s, depth, out)) return true;
     std::vector<size_t> colon;
-    if (!split_top(s, [](std::string_view t, size_t i) { return t[i] == ':'; }, colon)) return false;
+    if (s.find(':') != std::string_view::npos &&
+        !split_top(s, [](std::string_view t, size_t i) { return t[i] == ':'; }, colon)) {
+      return false;
+    }
     if (colon.size() == 1) {  // a ratio a:b, element-wise
       out.kind = MathAnswer::kTuple;
       out.open = out.close = ':';
@@ -391,6 +406,7 @@ class AnswerParser {
   }
 
   static std::string_view strip_unit(std::string_view s) {
+    if (s.empty() || !(s.back() == '}' || s.back() == '%' || alpha(s.back()) || digit(s.back()))) return s;
     for (int round = 0; round < 3; ++round) {
       s = trim(s);
       bool changed = false;
