@@ -396,17 +396,26 @@ class AnswerParser {
   /// A scalar, after a unit or \text{...} that follows a value, a trailing percent sign or word, and
   /// thousands separators are taken off.
   bool scalar(std::string_view s, MathAnswer& out) {
-    s = strip_unit(trim(s));
+    std::string unit;
+    s = strip_unit(trim(s), unit);
     std::string digits = thousands(s);
     auto e = parse_scalar(digits.empty() ? s : std::string_view(digits), deadline_);
     if (!e) return false;
     out.kind = MathAnswer::kScalar;
     out.exprs.push_back(std::move(*e));
+    out.unit = std::move(unit);
     return true;
   }
 
-  static std::string_view strip_unit(std::string_view s) {
+  /// `s` without a unit after its value; the unit, lower-cased ("%" for every percent spelling, "cm^2"), goes to
+  /// `unit` (units compare as in the numeric type: two different units are unequal).
+  static std::string_view strip_unit(std::string_view s, std::string& unit) {
     if (s.empty() || !(s.back() == '}' || s.back() == '%' || alpha(s.back()) || digit(s.back()))) return s;
+    auto add = [&](std::string_view u) {
+      std::string lower;
+      for (char c : u) lower += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+      unit = unit.empty() ? lower : lower + " " + unit;
+    };
     for (int round = 0; round < 3; ++round) {
       s = trim(s);
       bool changed = false;
@@ -414,11 +423,17 @@ class AnswerParser {
                                       std::string_view("percent"), std::string_view("pct")}) {
         if (s.size() > suffix.size() && s.substr(s.size() - suffix.size()) == suffix) {
           s.remove_suffix(suffix.size());
+          add("%");
           changed = true;
+          break;
         }
       }
       // "\mbox{ cm}^2": the power belongs to the unit.
-      if (s.size() > 3 && s[s.size() - 3] == '}' && s[s.size() - 2] == '^' && digit(s.back())) s.remove_suffix(2);
+      std::string_view power;
+      if (s.size() > 3 && s[s.size() - 3] == '}' && s[s.size() - 2] == '^' && digit(s.back())) {
+        power = s.substr(s.size() - 2);
+        s.remove_suffix(2);
+      }
       for (std::string_view cmd : {std::string_view("\\text{"), std::string_view("\\mbox{"), std::string_view("\\mathrm{"),
                                    std::string_view("\\textrm{"), std::string_view("\\textbf{"),
                                    std::string_view("\\textnormal{"), std::string_view("\\textit{")}) {
@@ -428,9 +443,14 @@ class AnswerParser {
           if (!inner.empty() && alpha(inner[0])) {  // a word (a unit), not \mathrm{e}-style math
             if (cmd == "\\mathrm{" && inner.size() == 1) continue;
             s = s.substr(0, at);
+            add(std::string(inner) + std::string(power));
+            power = {};
             changed = true;
           }
         }
+      }
+      if (!power.empty()) {  // a power that no unit took back: it was the value's
+        s = std::string_view(s.data(), s.size() + power.size());
       }
       if (!changed) break;
     }
@@ -705,6 +725,7 @@ bool math_equal(const MathAnswer& a, const MathAnswer& g, double rel_tol, const 
   if (a.kind != g.kind) return false;
   switch (a.kind) {
     case K::kScalar:
+      if (!a.unit.empty() && !g.unit.empty() && a.unit != g.unit) return false;  // 2 cm vs 2 m
       return expr_equal(a.exprs[0], g.exprs[0], rel_tol, Match::kEqual, deadline);
     case K::kEquation:
       return expr_equal(a.exprs[0], g.exprs[0], rel_tol, Match::kProportional, deadline);

@@ -35,6 +35,9 @@ struct MathAnswer {
   /// kScalar read from "y = 2x + 1" (a name on the left, dropped): the equation too (lhs - rhs), so that it
   /// also equals "2x - y + 1 = 0".
   std::vector<Expr> equation;
+  /// kScalar: the unit written after the value, lower-cased ("%", "cm", "cm^2"); empty when none. Two scalars
+  /// with different units are unequal; a unit on one side only is ignored (as in the numeric type).
+  std::string unit;
 };
 
 /// Parses `text` (an extracted answer or gold); nullopt when it is not math this evaluator understands.

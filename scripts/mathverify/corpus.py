@@ -44,6 +44,7 @@ def _pairs(r):
            f"\\begin{{pmatrix}} {a} & {b} \\\\ {c} & 1 \\end{{pmatrix}}", "matrix")
     yield (f"{a}\\%", f"{a} percent", f"{a + 1}\\%", "percent word")
     yield (f"{a}", f"{a}\\text{{ cm}}", f"{a + 1}\\text{{ cm}}", "unit text after a value")
+    yield (f"{a}\\text{{ cm}}", f"{a} \\text{{ cm}}", f"{a}\\text{{ m}}", "units must agree")
     yield (f"{a} \\text{{ and }} {b}", f"{a}, {b}", f"{a}, {b + 1}", "list joined by \\text{ and }")
     base = r.randint(5, 9)
     numeral = "".join(str(r.randrange(1 if k == 0 else 0, base)) for k in range(3))

@@ -147,6 +147,9 @@ def report(title, cases, results, out):
     summary = (f"{title}: {len(cases)} cases, {agree} agree; outside the conventions {agree}/{considered} = "
                f"{100.0 * agree / max(considered, 1):.1f} %; false accepts {counts.get('false-accept', 0)}; "
                f"by category {json.dumps(counts, sort_keys=True)}")
+    if cases and "mv" in cases[0]:
+        mv_right = sum(1 for c in cases if c["mv"] == c["expected"])
+        summary += f"; Math-Verify itself agrees with the constructed truth on {mv_right}/{len(cases)}"
     out.write("\n".join(lines[:2] + [summary, ""] + lines[2:]) + "\n\n")
     print(summary)
     return counts.get("false-accept", 0)

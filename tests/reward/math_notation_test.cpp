@@ -139,6 +139,10 @@ TEST(MathNotation, ThousandsPercentUnitsAndApproximations) {
       {"125", "125\\textnormal{ miles}", 1},
       {"1/3", "\\frac{1}{3} \\textbf{meters}", 1},
       {"15\\mbox{ cm}^2", "15", 1},
+      {"15\\mbox{ cm}^2", "15\\text{ cm}^2", 1},
+      {"5\\text{ cm}", "5\\text{ m}", 0},  // units as in the numeric type: different units are unequal
+      {"\\frac{1}{2}\\text{ km}", "0.5\\text{ m}", 0},
+      {"2^2", "4", 1},
       {"90^\\circ", "90", 1},
       {"11", "x\\approx11", 1},
       {"1/3", "x=1/3\\approx0.33", 1},
