@@ -12,6 +12,7 @@
 #include "core/progress.h"
 #include "model/language_model.h"
 #include "model/safetensors.h"
+#include "model/target_logprobs.h"
 #include "model/vision_part.h"
 
 namespace seer::model {
@@ -61,6 +62,7 @@ struct Vlm::Impl {
   std::string base_path;                 // where the base weights came from (absolute)
   std::atomic<int64_t> vision_passes{0};   // atomic: rollout lanes run passes from several threads
   std::atomic<int64_t> prefill_passes{0};
+  int64_t logprob_chunk_bytes = kDefaultLogprobChunkBytes;
 };
 
 Vlm::Vlm(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -314,16 +316,17 @@ TokenLogprobs Vlm::token_logprobs(const at::Tensor& ids, const at::Tensor& atten
   auto predicts = torch::zeros_like(targets);
   predicts.narrow(1, 0, targets.size(1) - 1).copy_(targets.narrow(1, 1, targets.size(1) - 1));
   auto h = hidden.index({predicts});                                            // (K, D)
-  auto logp = torch::log_softmax(logits(h) / temperature, -1);                   // (K, V)
   auto chosen = ids_dev.index({targets});                                        // (K)
+  auto per_row = target_logprobs([this](const torch::Tensor& x) { return logits(x); }, h, chosen,
+                                 impl_->config.text.vocab_size, temperature, with_entropy, impl_->logprob_chunk_bytes);
   TokenLogprobs out;
   // float32 (float64 for a float64 model: gradient checks need it)
   const auto out_dtype = hidden.scalar_type() == torch::kDouble ? torch::kDouble : torch::kFloat32;
   out.logprobs = torch::zeros(targets.sizes(), hidden.options().dtype(out_dtype));
-  out.logprobs = out.logprobs.index_put({targets}, logp.gather(1, chosen.unsqueeze(1)).squeeze(1));
+  out.logprobs = out.logprobs.index_put({targets}, per_row.logprobs);
   if (with_entropy) {
     out.entropy = torch::zeros(targets.sizes(), out.logprobs.options());
-    out.entropy = out.entropy.index_put({targets}, -(logp.exp() * logp).sum(-1));
+    out.entropy = out.entropy.index_put({targets}, per_row.entropy);
   }
   return out;
 }
@@ -359,6 +362,8 @@ void Vlm::set_train(bool train) {
 }
 
 void Vlm::set_gradient_checkpointing(bool on) { impl_->module->decoder->set_gradient_checkpointing(on); }
+
+void Vlm::set_logprob_chunk_bytes(int64_t bytes) { impl_->logprob_chunk_bytes = bytes; }
 
 int64_t Vlm::vision_passes() const { return impl_->vision_passes; }
 int64_t Vlm::prefill_passes() const { return impl_->prefill_passes; }

@@ -21,6 +21,9 @@
 
 namespace seer::model {
 
+/// Default row-chunk size of token_logprobs: 64 MiB of float32 logits (110 rows of a 151,936-token vocabulary).
+inline constexpr int64_t kDefaultLogprobChunkBytes = int64_t{64} << 20;
+
 struct LoadOptions {
   std::string device = "cpu";                ///< "cpu", "cuda", "cuda:1"
   at::ScalarType dtype = at::kFloat;         ///< parameter dtype
@@ -137,6 +140,10 @@ class Vlm {
   /// Activation checkpointing per decoder layer while training (trainer.gradient_checkpointing): the same
   /// gradients with one layer's input kept per layer instead of all its activations.
   void set_gradient_checkpointing(bool on);
+  /// token_logprobs computes the lm_head and log-softmax in row chunks of about `bytes` of float32 logits each
+  /// (default kDefaultLogprobChunkBytes; <= 0: all rows at once), recomputing a chunk in backward instead of
+  /// keeping every row's (vocabulary-wide) log-softmax. Same values as one pass; rows below one chunk run as one.
+  void set_logprob_chunk_bytes(int64_t bytes);
 
   /// Counters for tests and metrics: vision passes (image_features/trace_vision calls) and prefills
   /// (decode calls with a cache starting empty).
