@@ -17,6 +17,7 @@
 #include "app/commands.h"
 #include "app/doctor_memory.h"
 #include "app/process_setup.h"
+#include "model/precision_choice.h"
 #include "seer/build_info.h"
 
 namespace seer::app {
@@ -113,13 +114,19 @@ int doctor(double seconds, int threads) {
     std::printf("  - LibTorch uses %d of %d cores.\n", at::get_num_threads(), cores);
     ++advice;
   }
-  if (bf16 > 1.5 * best_fp32) {
-    std::printf("  - bf16 matmuls are %.1fx faster than fp32 here.\n", bf16 / best_fp32);
+  // What compute.*_dtype: auto decides at start-up (model/precision_choice.h): the same speed rule, measured
+  // there at the model's device, then a log-prob check on the model itself.
+  const double bf16_ratio = bf16 / std::max(best_fp32, 1e-9);
+  if (bf16_ratio >= model::kBf16MinSpeedup) {
+    std::printf("  - bf16 matmuls are %.1fx faster than the best fp32 here: compute.learner_dtype / rollout_dtype auto\n"
+                "    choose bfloat16 (speed >= %.1fx), unless a model's log-probs move by more than %.2f nats/token\n"
+                "    with bf16 products (checked on the model at start-up; the log says which and why).\n",
+                bf16_ratio, model::kBf16MinSpeedup, model::kBf16MaxLogprobMismatch);
     ++advice;
-  }
-  if (bf16 < 0.5 * best_fp32) {
+  } else if (bf16_ratio < 0.5) {
     std::printf("  - bf16 matmuls are %.0fx slower than fp32 here (no native bf16 instructions): keep\n"
-                "    compute.learner_dtype and compute.rollout_dtype at float32.\n", best_fp32 / std::max(bf16, 1e-9));
+                "    compute.learner_dtype and compute.rollout_dtype at float32 or auto (auto measures this and keeps\n"
+                "    float32).\n", 1.0 / std::max(bf16_ratio, 1e-9));
     ++advice;
   }
   if (dnnl_fp32 > 1.5 * blas_fp32) {

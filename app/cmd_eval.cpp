@@ -15,6 +15,7 @@
 #include "core/progress.h"
 #include "dataset/jsonl_reader.h"
 #include "model/inputs.h"
+#include "model/precision_choice.h"
 #include "model/vlm.h"
 #include "reward/scoring_config.h"
 #include "rollout/evaluate.h"
@@ -90,6 +91,7 @@ int eval(const EvalArgs& a, const Invocation& inv) {
     SEER_CHECK(!data_file.empty(), "no data to evaluate: pass --data FILE or set data.eval");
     auto model = model::Vlm::load(model_dir);
     model->set_train(false);
+    model::resolve_auto_precision(cfg.compute.rollout_dtype, *model, "eval");
     const auto inputs = model::ModelInputs::load(model_dir, model->config(), model::input_options(cfg));
     auto data = dataset::read_jsonl(data_file, dataset::read_options(cfg.data));
     if (a.limit > 0 && static_cast<int64_t>(data.rows.size()) > a.limit) data.rows.resize(static_cast<size_t>(a.limit));

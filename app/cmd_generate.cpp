@@ -19,6 +19,7 @@
 #include "dataset/jsonl_reader.h"
 #include "model/generate.h"
 #include "model/inputs.h"
+#include "model/precision_choice.h"
 #include "model/vlm.h"
 #include "reward/client.h"
 #include "reward/scorer.h"
@@ -100,6 +101,7 @@ int generate_command(const GenerateArgs& a, const Invocation& inv) {
     }
     auto model = model::Vlm::load(model_dir);
     model->set_train(false);
+    model::resolve_auto_precision(cfg.compute.rollout_dtype, *model, "generate");
     const auto inputs = model::ModelInputs::load(model_dir, model->config(), model::input_options(cfg));
     const reward::ScoringOptions scoring = reward::scoring_options(cfg);
     std::unique_ptr<reward::RewardClient> client;

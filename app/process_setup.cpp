@@ -128,7 +128,9 @@ void apply_compute(const ExperimentConfig& cfg, const std::string& role, const H
   const ComputeConfig& compute = cfg.compute;
   const ThreadChoice choice = thread_choice(cfg, role, host);
   at::set_num_threads(choice.threads);
-  const auto dtype = model::parse_compute_dtype(role == "learner" ? compute.learner_dtype : compute.rollout_dtype);
+  const std::string& setting = role == "learner" ? compute.learner_dtype : compute.rollout_dtype;
+  // auto: float32 until the model has loaded (model::resolve_auto_precision measures on it)
+  const auto dtype = setting == "auto" ? at::kFloat : model::parse_compute_dtype(setting);
   model::set_compute_dtype(dtype);
   const model::MatmulBackend backend = compute.matmul == "auto" ? model::measure_fastest_backend(512)
                                                                  : model::parse_matmul_backend(compute.matmul);
@@ -146,7 +148,8 @@ void apply_compute(const ExperimentConfig& cfg, const std::string& role, const H
   }
   spdlog::info("compute: {} intra-op threads ({}), linear layers on {}{} in {}; few-row split {}", choice.threads,
                choice.why, model::to_string(backend), compute.matmul == "auto" ? " (measured fastest)" : "",
-               dtype == at::kBFloat16 ? "bfloat16" : "float32", few_rows);
+               setting == "auto" ? "float32 until the model loads (auto)" : dtype == at::kBFloat16 ? "bfloat16" : "float32",
+               few_rows);
 }
 
 void block_stop_signals() {

@@ -169,8 +169,10 @@ struct ClusterConfig {
 /// How tensors are computed on CPU (issue: CPU compute backend). Each process applies its own dtype.
 struct ComputeConfig {
   std::string matmul = "auto";          ///< auto (measured at start-up) | blas | onednn: the fp32 linear-layer path
-  std::string learner_dtype = "float32";  ///< float32 | bfloat16: matmul dtype of learner passes (fp32 master weights)
-  std::string rollout_dtype = "float32";  ///< float32 | bfloat16: matmul dtype of generation and evaluation
+  /// float32 | bfloat16 | auto: matmul dtype of learner passes (fp32 master weights); auto is decided once the
+  /// model has loaded (model/precision_choice.h)
+  std::string learner_dtype = "float32";
+  std::string rollout_dtype = "float32";  ///< float32 | bfloat16 | auto: matmul dtype of generation and evaluation
   int64_t threads = 0;                  ///< intra-op threads per process; 0 = the thread plan (app/process_setup.h)
   int64_t learner_threads = 0;          ///< intra-op threads of each learner rank; 0 = compute.threads
   int64_t rollout_threads = 0;          ///< intra-op threads of each rollout worker; 0 = compute.threads

@@ -175,10 +175,11 @@ ConfigSchema::ConfigSchema(ExperimentConfig& c) {
   SchemaBuilder compute(*this, "compute");
   compute.choice("matmul", &c.compute.matmul, {"auto", "blas", "onednn"},
                  "fp32 linear layers: BLAS, oneDNN, or auto (the faster, measured at start-up)");
-  compute.choice("learner_dtype", &c.compute.learner_dtype, {"float32", "bfloat16"},
-                 "matmul dtype of learner passes (float32 master weights and optimizer state)");
-  compute.choice("rollout_dtype", &c.compute.rollout_dtype, {"float32", "bfloat16"},
-                 "matmul dtype of generation and evaluation");
+  compute.choice("learner_dtype", &c.compute.learner_dtype, {"float32", "bfloat16", "auto"},
+                 "matmul dtype of learner passes (float32 master weights and optimizer state); auto: bfloat16 when "
+                 "measured faster on the device and the model's log-probs move by at most 0.02 nats/token");
+  compute.choice("rollout_dtype", &c.compute.rollout_dtype, {"float32", "bfloat16", "auto"},
+                 "matmul dtype of generation and evaluation; auto: as for learner_dtype");
   compute.integer("threads", &c.compute.threads, Range::at_least(0),
                   "intra-op threads per process (0 = the plan: all cores of the host for the processes that compute "
                   "at the same time; with rollout.max_staleness 0 learner and workers alternate, so each gets all)");

@@ -16,6 +16,7 @@
 #include "core/thread_pool.h"
 #include "model/generate.h"
 #include "model/inputs.h"
+#include "model/precision_choice.h"
 #include "model/vlm.h"
 #include "proto/coordinator.pb.h"
 #include "rollout/completion.h"
@@ -121,6 +122,7 @@ WorkerSummary run_rollout_worker(const ExperimentConfig& c, const WorkerOptions&
   }
   auto policy = model::Vlm::load(c.model.path, lo);
   policy->set_train(false);
+  model::resolve_auto_precision(c.compute.rollout_dtype, *policy, "rollout");
   const auto inputs = model::ModelInputs::load(c.model.path, policy->config(), model::input_options(c));
   const auto params = policy->named_parameters();
   CoordinatorClientOptions co = o.coordinator;

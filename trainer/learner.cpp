@@ -12,6 +12,7 @@
 #include "dataset/jsonl_reader.h"
 #include "model/inputs.h"
 #include "model/linear.h"
+#include "model/precision_choice.h"
 #include "model/vlm.h"
 #include "trainer/checkpoint.h"
 #include "trainer/grpo_learner.h"
@@ -108,6 +109,16 @@ LearnerCore load_learner_core(const ExperimentConfig& c, Communicator& base) {
   core.policy = model::Vlm::load(model_dir, lo);
   core.policy->set_train(true);
   core.policy->set_gradient_checkpointing(c.trainer.gradient_checkpointing);
+  if (c.compute.learner_dtype == "auto") {
+    // Every rank measures; bf16 only if all of them chose it (ranks must compute alike).
+    const model::PrecisionChoice mine = model::choose_precision(*core.policy);
+    at::Tensor votes = at::full({1}, mine.dtype == at::kBFloat16 ? 1.0 : 0.0, at::kDouble);
+    base.all_reduce_sum(votes);
+    const bool all_bf16 = votes.item<double>() == static_cast<double>(base.world_size());
+    model::set_compute_dtype(all_bf16 ? at::kBFloat16 : at::kFloat);
+    spdlog::info("compute: learner matmuls in {} (auto; rank {}: {}{})", all_bf16 ? "bfloat16" : "float32", base.rank(),
+                 mine.why, all_bf16 == (mine.dtype == at::kBFloat16) ? "" : "; another rank chose float32");
+  }
   core.inputs = std::make_unique<model::ModelInputs>(
       model::ModelInputs::load(model_dir, core.policy->config(), model::input_options(c)));
   core.side_files = read_model_side_files(model_dir);
