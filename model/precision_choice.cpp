@@ -98,7 +98,7 @@ void resolve_auto_precision(const std::string& setting, Vlm& m, const std::strin
   if (setting != "auto") return;
   const PrecisionChoice c = choose_precision(m);
   set_compute_dtype(c.dtype);
-  spdlog::info("compute: {} matmuls in {} (auto)", role, c.why);
+  spdlog::info("compute: {} matmuls (auto): {}", role, c.why);
 }
 
 }  // namespace seer::model
