@@ -29,25 +29,26 @@ class DtypeScope {
 
 double measure_bf16_speedup(const torch::Device& device, int64_t features, int64_t rows) {
   DtypeScope restore;
-  set_compute_dtype(at::kFloat);  // the float32 side runs through seer's linear: the backend compute.matmul chose
   torch::NoGradGuard no_grad;
   const auto f32 = torch::TensorOptions().device(device).dtype(torch::kFloat);
   const torch::Tensor x = torch::randn({rows, features}, f32), w = torch::randn({features, features}, f32) * 0.02;
-  auto time = [&](const torch::Tensor& a, const torch::Tensor& b) {
+  // Both sides through seer's linear as the model calls it: float32 inputs and weights, and with bf16 the casts
+  // of both at every call (what a decode step pays per weight) and the float32 result.
+  auto time = [&](at::ScalarType dtype) {
+    set_compute_dtype(dtype);
     double best = 1e30;
     for (int rep = 0; rep < 5; ++rep) {
       const auto t0 = std::chrono::steady_clock::now();
       torch::Tensor y;
-      for (int k = 0; k < 4; ++k) y = model::linear(a, b, torch::Tensor());
+      for (int k = 0; k < 4; ++k) y = model::linear(x, w, torch::Tensor());
       (void)y[0][0].item<float>();  // waits for a device that runs asynchronously
       best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
     return best;
   };
-  const torch::Tensor xb = x.to(torch::kBFloat16), wb = w.to(torch::kBFloat16);
-  time(x, w);  // warm-up of both paths
-  time(xb, wb);
-  return time(x, w) / std::max(time(xb, wb), 1e-12);
+  time(at::kFloat);  // warm-up of both paths
+  time(at::kBFloat16);
+  return time(at::kFloat) / std::max(time(at::kBFloat16), 1e-12);
 }
 
 double bf16_logprob_mismatch(Vlm& m, uint64_t seed) {
@@ -89,14 +90,16 @@ PrecisionChoice decide_precision(double speedup, const std::function<double()>& 
   return c;
 }
 
-PrecisionChoice choose_precision(Vlm& m) {
-  return decide_precision(measure_bf16_speedup(m.device()), [&m] { return bf16_logprob_mismatch(m); },
+PrecisionChoice choose_precision(Vlm& m, int64_t rows) {
+  const int64_t features = std::min<int64_t>(m.config().text.hidden_size, 2048);
+  return decide_precision(measure_bf16_speedup(m.device(), features, rows), [&m] { return bf16_logprob_mismatch(m); },
                           m.device().str());
 }
 
 void resolve_auto_precision(const std::string& setting, Vlm& m, const std::string& role) {
   if (setting != "auto") return;
-  const PrecisionChoice c = choose_precision(m);
+  const bool decodes = role != "learner";  // generation: a decode step multiplies a few rows by every weight
+  const PrecisionChoice c = choose_precision(m, decodes ? kDecodeRows : kTrainRows);
   set_compute_dtype(c.dtype);
   spdlog::info("compute: {} matmuls (auto): {}", role, c.why);
 }

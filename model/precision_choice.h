@@ -21,10 +21,15 @@ inline constexpr double kBf16MinSpeedup = 1.3;
 /// Largest mean |log p(bf16 products) - log p(float32)| (nats per target token) for which auto picks bf16.
 inline constexpr double kBf16MaxLogprobMismatch = 0.02;
 
-/// Speed of a (rows x features) @ (features x features)^T product with bf16 inputs over the same product in
-/// float32 through model::linear (the linear-layer backend set for this process), on `device` (best of several
-/// repetitions each; ~0.1 s on a CPU). > 1: bf16 is faster.
-double measure_bf16_speedup(const torch::Device& device, int64_t features = 512, int64_t rows = 256);
+/// Rows of the speed probe: a learner's micro-batch multiplies many rows by each weight, a decode step a few.
+inline constexpr int64_t kTrainRows = 256;
+inline constexpr int64_t kDecodeRows = 32;
+
+/// Speed of model::linear on a (rows x features) float32 input and (features x features) float32 weight with
+/// bf16 products (the casts included, as the model pays them) over the same call in float32 (the linear-layer
+/// backend set for this process), on `device`; best of several repetitions each (~0.1 s on a CPU). > 1: bf16
+/// is faster.
+double measure_bf16_speedup(const torch::Device& device, int64_t features = 512, int64_t rows = kTrainRows);
 
 /// Mean |log p_bf16 - log p_fp32| (nats) over the target tokens of a seeded text-only probe batch (2 rows of 48
 /// tokens), token_logprobs computed once with each compute dtype. Leaves the process's compute dtype as it was.
@@ -41,11 +46,12 @@ struct PrecisionChoice {
 /// not called when bf16 is too slow). `device` names where the speed was measured, for `why`.
 PrecisionChoice decide_precision(double speedup, const std::function<double()>& mismatch, const std::string& device);
 
-/// What `auto` picks for model `m`: decide_precision on measure_bf16_speedup(m.device()) and
-/// bf16_logprob_mismatch(m). Does not change the process's compute dtype.
-PrecisionChoice choose_precision(Vlm& m);
+/// What `auto` picks for model `m`: decide_precision on measure_bf16_speedup(m.device(), the model's hidden size
+/// (at most 2048), rows) and bf16_logprob_mismatch(m). Does not change the process's compute dtype.
+PrecisionChoice choose_precision(Vlm& m, int64_t rows = kTrainRows);
 
-/// For a `compute.*_dtype` setting of "auto": choose_precision(m), set it as the process's compute dtype and log
+/// For a `compute.*_dtype` setting of "auto": choose_precision(m) with kTrainRows for the learner and kDecodeRows
+/// for every other role (they generate), set it as the process's compute dtype and log
 /// the choice and why for `role` ("learner", "rollout", ...). Any other setting was applied at start-up
 /// (app/process_setup.h apply_compute): nothing to do. Call once, after the model has loaded, before threads start.
 void resolve_auto_precision(const std::string& setting, Vlm& m, const std::string& role);
