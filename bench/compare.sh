@@ -62,7 +62,9 @@ for r in rows:
         line = (f"learner ({r['path']}, {r['world']} ranks x {r['threads_per_rank']} threads): forward+backward "
                 f"{r['fwd_bwd_gflops']:.1f} GFLOP/s = {100 * r['fwd_bwd_vs_gemm']:.0f}% of the best GEMM")
         if r.get("bucketed_vs_raw"):
-            line += f"; bucketed all-reduce {100 * r['bucketed_vs_raw']:.0f}% of raw MPI_Allreduce busbw"
+            line += (f"; all-reduce busbw vs raw MPI_Allreduce: persistent buckets (overlap_allreduce on, the "
+                     f"default) {100 * r.get('persistent_vs_raw', 0):.0f}%, copied buckets (off) "
+                     f"{100 * r['bucketed_vs_raw']:.0f}%")
         print(line)
 PY
 echo "(all measurements: $out)"

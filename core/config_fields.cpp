@@ -133,7 +133,8 @@ ConfigSchema::ConfigSchema(ExperimentConfig& c) {
   trainer.flag("shard_optimizer", &c.trainer.shard_optimizer,
                "shard AdamW state and the gradient sum across learner ranks (ZeRO 1-2); checkpoints unchanged");
   trainer.choice("overlap_allreduce", &c.trainer.overlap_allreduce, {"auto", "on", "off"},
-                 "all-reduce gradient buckets while backward runs (auto: with NCCL; not with shard_optimizer)");
+                 "gradients live in persistent flat buckets, each all-reduced as soon as backward completes it "
+                 "(auto = on; not with shard_optimizer; off: one copy into temporary buckets after backward)");
   trainer.flag("gradient_checkpointing", &c.trainer.gradient_checkpointing,
                "recompute each decoder layer's activations in backward: same gradients, less memory, ~1/3 more compute");
 
