@@ -114,13 +114,13 @@ int doctor(double seconds, int threads) {
     std::printf("  - LibTorch uses %d of %d cores.\n", at::get_num_threads(), cores);
     ++advice;
   }
-  // What compute.*_dtype: auto decides at start-up (model/precision_choice.h): the same speed rule, measured
-  // there at the model's device, then a log-prob check on the model itself.
+  // compute.*_dtype: auto decides at start-up on the model itself (model/precision_choice.h).
   const double bf16_ratio = bf16 / std::max(best_fp32, 1e-9);
   if (bf16_ratio >= model::kBf16MinSpeedup) {
-    std::printf("  - bf16 matmuls are %.1fx faster than the best fp32 here: compute.learner_dtype / rollout_dtype auto\n"
-                "    choose bfloat16 (speed >= %.1fx), unless a model's log-probs move by more than %.2f nats/token\n"
-                "    with bf16 products (checked on the model at start-up; the log says which and why).\n",
+    std::printf("  - bf16 matmuls are %.1fx faster than the best fp32 here. compute.learner_dtype / rollout_dtype\n"
+                "    auto time the model's own work at start-up (a forward pass; decode steps) both ways and choose\n"
+                "    bfloat16 where it runs >= %.1fx faster and moves the log-probs by <= %.2f nats/token (the log says\n"
+                "    which and why); a fast bf16 GEMM alone does not make whole decode steps faster on every CPU.\n",
                 bf16_ratio, model::kBf16MinSpeedup, model::kBf16MaxLogprobMismatch);
     ++advice;
   } else if (bf16_ratio < 0.5) {

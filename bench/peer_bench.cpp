@@ -10,7 +10,8 @@
 // Prints one JSON line per measurement. Usage:
 //   peer_bench --model DIR [--prompts 4] [--group 8] [--new-tokens 64] [--text-tokens 32] [--threads 2]
 //              [--micro-batch 8] [--seed 1] [--matmul auto|blas|onednn] [--dtype float32|bfloat16|auto]
-// --matmul and --dtype are compute.matmul and compute.*_dtype, with the config's defaults (auto, float32).
+// --matmul and --dtype are compute.matmul and compute.*_dtype, with the config's defaults (auto, float32);
+// --rollout-only 1 stops after the rollout (profiling).
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
   int64_t P = 4, G = 8, N = 64, L = 32, micro = 8, threads = 2;
   uint64_t seed = 1;
   std::string matmul = "auto", dtype = "float32";
+  bool rollout_only = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i];
     const char* v = argv[i + 1];
@@ -66,6 +68,7 @@ int main(int argc, char** argv) {
     else if (k == "--seed") seed = std::strtoull(v, nullptr, 10);
     else if (k == "--matmul") matmul = v;
     else if (k == "--dtype") dtype = v;
+    else if (k == "--rollout-only") rollout_only = std::string(v) == "1";
     else {
       std::fprintf(stderr, "peer_bench: unknown option %s\n", k.c_str());
       return 2;
@@ -83,10 +86,14 @@ int main(int argc, char** argv) {
   auto policy = model::Vlm::load(dir);
   auto reference = model::Vlm::load(dir);
   // As in a run: the rollout worker and the learner each resolve `auto` for their own work.
-  auto resolve = [&](int64_t rows) {
-    return dtype == "auto" ? model::choose_precision(*policy, rows).dtype : model::parse_compute_dtype(dtype);
+  auto resolve = [&](model::PrecisionWork work) {
+    if (dtype != "auto") return model::parse_compute_dtype(dtype);
+    const model::PrecisionChoice c = model::choose_precision(*policy, work, P * G);
+    std::fprintf(stderr, "auto (%s): %s\n", work == model::PrecisionWork::kLearner ? "learner" : "rollout", c.why.c_str());
+    return c.dtype;
   };
-  const at::ScalarType rollout_dtype = resolve(model::kDecodeRows), learner_dtype = resolve(model::kTrainRows);
+  const at::ScalarType rollout_dtype = resolve(model::PrecisionWork::kGeneration),
+                       learner_dtype = resolve(model::PrecisionWork::kLearner);
   auto setup = [&](at::ScalarType d) {
     return fmt::format("\"matmul\":\"{}\",\"dtype\":\"{}\"", model::to_string(backend),
                        d == at::kBFloat16 ? "bfloat16" : "float32");
@@ -121,6 +128,8 @@ int main(int argc, char** argv) {
               setup(rollout_dtype).c_str(), static_cast<long long>(P), static_cast<long long>(G),
               static_cast<long long>(2 + F + L),
               static_cast<long long>(N), static_cast<long long>(threads), rollout_s, generated / rollout_s);
+
+  if (rollout_only) return 0;
 
   // GRPO step on the generated groups.
   std::vector<trainer::Group> groups;

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <vector>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include "model/generate.h"
 #include "model/linear.h"
 #include "model/vlm.h"
 
@@ -27,21 +29,38 @@ class DtypeScope {
 
 }  // namespace
 
-double measure_bf16_speedup(const torch::Device& device, int64_t features, int64_t rows) {
+double measure_bf16_speedup(Vlm& m, PrecisionWork work, int64_t rows) {
   DtypeScope restore;
   torch::NoGradGuard no_grad;
-  const auto f32 = torch::TensorOptions().device(device).dtype(torch::kFloat);
-  const torch::Tensor x = torch::randn({rows, features}, f32), w = torch::randn({features, features}, f32) * 0.02;
-  // Both sides through seer's linear as the model calls it: float32 inputs and weights, and with bf16 the casts
-  // of both at every call (what a decode step pays per weight) and the float32 result.
+  const int64_t vocab = std::min<int64_t>(m.config().text.vocab_size, 256);  // plain text ids of any vocabulary
+  at::Generator gen = at::detail::createCPUGenerator(1);
+  std::function<void()> run;
+  if (work == PrecisionWork::kLearner) {
+    const torch::Tensor ids = torch::randint(0, vocab, {4, 64}, gen, torch::kLong);
+    const torch::Tensor attention = torch::ones({4, 64}, torch::kLong);
+    torch::Tensor target = torch::zeros({4, 64}, torch::kBool);
+    target.narrow(1, 16, 48).fill_(true);
+    run = [&m, ids, attention, target] {
+      (void)m.token_logprobs(ids, attention, torch::Tensor(), target).logprobs.sum().item<double>();
+    };
+  } else {
+    // rows samples as rows / G prompts of G samples (G = 8 where rows allow), 16 decode steps
+    const int64_t group = std::max<int64_t>(1, std::min<int64_t>(8, rows));
+    std::vector<Prompt> prompts;
+    for (int64_t p = 0; p < std::max<int64_t>(1, rows / group); ++p) {
+      prompts.push_back({torch::randint(0, vocab, {32}, gen, torch::kLong), {}});
+    }
+    SamplingParams sp;
+    sp.max_new_tokens = 16;
+    sp.seed = 1;
+    run = [&m, prompts, sp, group] { (void)generate(m, prompts, group, sp); };
+  }
   auto time = [&](at::ScalarType dtype) {
     set_compute_dtype(dtype);
     double best = 1e30;
-    for (int rep = 0; rep < 5; ++rep) {
+    for (int rep = 0; rep < 3; ++rep) {
       const auto t0 = std::chrono::steady_clock::now();
-      torch::Tensor y;
-      for (int k = 0; k < 4; ++k) y = model::linear(x, w, torch::Tensor());
-      (void)y[0][0].item<float>();  // waits for a device that runs asynchronously
+      run();  // ends in a host read or copy: a device that runs asynchronously has finished
       best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
     return best;
@@ -72,7 +91,7 @@ PrecisionChoice decide_precision(double speedup, const std::function<double()>& 
   PrecisionChoice c;
   c.speedup = speedup;
   if (c.speedup < kBf16MinSpeedup) {
-    c.why = fmt::format("float32: bf16 products measured {:.2f}x float32 on {} (auto needs {:.1f}x: no native bf16)",
+    c.why = fmt::format("float32: bf16 products measured {:.2f}x float32 on {} (auto needs {:.1f}x)",
                         c.speedup, device, kBf16MinSpeedup);
     return c;
   }
@@ -90,16 +109,15 @@ PrecisionChoice decide_precision(double speedup, const std::function<double()>& 
   return c;
 }
 
-PrecisionChoice choose_precision(Vlm& m, int64_t rows) {
-  const int64_t features = std::min<int64_t>(m.config().text.hidden_size, 2048);
-  return decide_precision(measure_bf16_speedup(m.device(), features, rows), [&m] { return bf16_logprob_mismatch(m); },
-                          m.device().str());
+PrecisionChoice choose_precision(Vlm& m, PrecisionWork work, int64_t rows) {
+  return decide_precision(measure_bf16_speedup(m, work, rows), [&m] { return bf16_logprob_mismatch(m); },
+                          m.device().str() + (work == PrecisionWork::kLearner ? " (forward pass)" : " (decode steps)"));
 }
 
-void resolve_auto_precision(const std::string& setting, Vlm& m, const std::string& role) {
+void resolve_auto_precision(const std::string& setting, Vlm& m, const std::string& role, int64_t rows) {
   if (setting != "auto") return;
-  const bool decodes = role != "learner";  // generation: a decode step multiplies a few rows by every weight
-  const PrecisionChoice c = choose_precision(m, decodes ? kDecodeRows : kTrainRows);
+  const PrecisionChoice c =
+      choose_precision(m, role == "learner" ? PrecisionWork::kLearner : PrecisionWork::kGeneration, rows);
   set_compute_dtype(c.dtype);
   spdlog::info("compute: {} matmuls (auto): {}", role, c.why);
 }

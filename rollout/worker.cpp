@@ -122,7 +122,8 @@ WorkerSummary run_rollout_worker(const ExperimentConfig& c, const WorkerOptions&
   }
   auto policy = model::Vlm::load(c.model.path, lo);
   policy->set_train(false);
-  model::resolve_auto_precision(c.compute.rollout_dtype, *policy, "rollout");
+  model::resolve_auto_precision(c.compute.rollout_dtype, *policy, "rollout",
+                                c.rollout.prompts_per_call * c.rollout.group_size);
   const auto inputs = model::ModelInputs::load(c.model.path, policy->config(), model::input_options(c));
   const auto params = policy->named_parameters();
   CoordinatorClientOptions co = o.coordinator;

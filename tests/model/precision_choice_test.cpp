@@ -25,7 +25,7 @@ TEST(PrecisionChoice, RuleNeedsSpeedThenAccuracy) {
   const PrecisionChoice slow = decide_precision(0.3, probe(0.0), "cpu");
   EXPECT_EQ(slow.dtype, at::kFloat);
   EXPECT_EQ(probes, 0);  // no log-prob probe when bf16 is too slow anyway
-  EXPECT_NE(slow.why.find("no native bf16"), std::string::npos) << slow.why;
+  EXPECT_NE(slow.why.find("auto needs 1.3x"), std::string::npos) << slow.why;
   const PrecisionChoice inaccurate = decide_precision(2.0, probe(0.5), "cpu");
   EXPECT_EQ(inaccurate.dtype, at::kFloat);
   EXPECT_DOUBLE_EQ(inaccurate.mismatch, 0.5);
