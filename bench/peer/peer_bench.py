@@ -109,16 +109,23 @@ def main():
             per_token = -(torch.exp(lp - lp.detach()) * adv[b:b + mb].unsqueeze(1) - beta * kl)
             loss = per_token.mean(1).sum() / (P * G)
             loss.backward()
+        optimizer_step(opt)
+
+    def optimizer_step(opt):
         torch.nn.utils.clip_grad_norm_(trainable, 1.0)
         opt.step()
         opt.zero_grad()
 
-    opt = torch.optim.AdamW(trainable, lr=1e-6, weight_decay=0.0)
-    grpo_step(opt)  # warm-up
-    t0 = time.perf_counter()
-    grpo_step(opt)
-    s = time.perf_counter() - t0
-    emit(part="grpo", sequences=P * G, seconds=round(s, 4), tokens_per_s=round(generated / s, 2))
+    def measure(part, step):
+        """One warm-up step, then one timed, with a fresh AdamW."""
+        opt = torch.optim.AdamW(trainable, lr=1e-6, weight_decay=0.0)
+        step(opt)
+        t0 = time.perf_counter()
+        step(opt)
+        s = time.perf_counter() - t0
+        emit(part=part, sequences=P * G, seconds=round(s, 4), tokens_per_s=round(generated / s, 2))
+
+    measure("grpo", grpo_step)
 
     # SFT step: every completion token a target.
     labels = seqs.clone()
@@ -130,16 +137,9 @@ def main():
             out = policy(input_ids=seqs[b:b + mb], attention_mask=seq_mask[b:b + mb],
                          pixel_values=seq_pixels[b:b + mb], labels=labels[b:b + mb])
             (out.loss * min(mb, P * G - b) / (P * G)).backward()
-        torch.nn.utils.clip_grad_norm_(trainable, 1.0)
-        opt.step()
-        opt.zero_grad()
+        optimizer_step(opt)
 
-    opt = torch.optim.AdamW(trainable, lr=1e-6, weight_decay=0.0)
-    sft_step(opt)  # warm-up
-    t0 = time.perf_counter()
-    sft_step(opt)
-    s = time.perf_counter() - t0
-    emit(part="sft", sequences=P * G, seconds=round(s, 4), tokens_per_s=round(generated / s, 2))
+    measure("sft", sft_step)
 
 
 if __name__ == "__main__":

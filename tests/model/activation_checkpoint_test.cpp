@@ -12,24 +12,10 @@
 #include "model/presets.h"
 #include "model/vlm.h"
 
+#include "autograd_nodes.h"
+
 namespace seer::model {
 namespace {
-
-// Autograd nodes reachable from `root` whose name contains `part` (each node counted once).
-// (grad_fn() is a shared_ptr in LibTorch 1.13 and an intrusive_ptr in 2.x: take the raw node.)
-int64_t count_nodes(torch::autograd::Node* root, const std::string& part) {
-  std::set<torch::autograd::Node*> seen;
-  std::vector<torch::autograd::Node*> stack = {root};
-  int64_t n = 0;
-  while (!stack.empty()) {
-    auto* node = stack.back();
-    stack.pop_back();
-    if (node == nullptr || !seen.insert(node).second) continue;
-    if (node->name().find(part) != std::string::npos) ++n;
-    for (const auto& e : node->next_edges()) stack.push_back(e.function.get());
-  }
-  return n;
-}
 
 std::map<std::string, torch::Tensor> grads_of(Vlm& m, const std::function<torch::Tensor()>& loss, bool checkpoint,
                                               int64_t* recompute_nodes) {

@@ -14,6 +14,8 @@
 #include "model/target_logprobs.h"
 #include "model/vlm.h"
 
+#include "autograd_nodes.h"
+
 namespace seer::model {
 namespace {
 
@@ -56,20 +58,6 @@ struct Result {
   std::map<std::string, torch::Tensor> grads;
   int64_t recompute_nodes = 0;
 };
-
-int64_t count_nodes(torch::autograd::Node* root, const std::string& part) {
-  std::set<torch::autograd::Node*> seen;
-  std::vector<torch::autograd::Node*> stack = {root};
-  int64_t n = 0;
-  while (!stack.empty()) {
-    auto* node = stack.back();
-    stack.pop_back();
-    if (node == nullptr || !seen.insert(node).second) continue;
-    if (node->name().find(part) != std::string::npos) ++n;
-    for (const auto& e : node->next_edges()) stack.push_back(e.function.get());
-  }
-  return n;
-}
 
 Result run(Vlm& m, const Batch& b, int64_t chunk_bytes) {
   m.set_logprob_chunk_bytes(chunk_bytes);
