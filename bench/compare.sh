@@ -50,13 +50,19 @@ def med(side, part):
     v = [r["tokens_per_s"] for r in rows if r.get("side") == side and r.get("part") == part]
     return statistics.median(v) if v else float("nan"), len(v)
 peer = next((r for r in rows if r.get("side") == "peer" and r.get("part") == "rollout"), {})
-auto = {r["part"]: r["dtype"] for r in rows if r.get("side") == "seer_auto"}
+auto = {}  # part -> the dtypes auto chose, one per repetition
+for r in rows:
+    if r.get("side") == "seer_auto":
+        auto.setdefault(r["part"], []).append(r["dtype"])
+def chosen(part):
+    v = auto.get(part, [])
+    return ", ".join(f"{d} x{v.count(d)}" for d in sorted(set(v))) or "?"
 print(f"peer: transformers {peer.get('transformers')} on torch {peer.get('torch')}; medians of "
       f"{med('peer', 'rollout')[1]} alternating repetitions, tokens/s")
 print(f"{'':10s} {'peer':>9s} {'seer fp32':>10s} {'ratio':>6s} {'seer auto':>10s} {'ratio':>6s}  auto chose")
 for part, name in (("rollout", "rollout"), ("grpo", "GRPO step"), ("sft", "SFT")):
     p, s, a = med("peer", part)[0], med("seer", part)[0], med("seer_auto", part)[0]
-    print(f"{name:10s} {p:9.1f} {s:10.1f} {s / p:6.2f} {a:10.1f} {a / p:6.2f}  {auto.get(part, '?')}")
+    print(f"{name:10s} {p:9.1f} {s:10.1f} {s / p:6.2f} {a:10.1f} {a / p:6.2f}  {chosen(part)}")
 for r in rows:
     if r.get("side") == "learner" and r.get("bench") == "learner_sft_step":
         line = (f"learner ({r['path']}, {r['world']} ranks x {r['threads_per_rank']} threads): forward+backward "
