@@ -16,6 +16,7 @@
 #include "core/check.h"
 #include "core/did_you_mean.h"
 #include "core/log.h"
+#include "core/malloc_tuning.h"
 #include "core/progress.h"
 #include "seer/build_info.h"
 
@@ -50,6 +51,7 @@ bool check_command_names(const CLI::App& app, int argc, char** argv) {
 
 int main(int argc, char** argv) {
   using namespace seer::app;
+  seer::tune_malloc_for_tensors();  // before any thread or tensor (core/malloc_tuning.h)
   ensure_openblas_kernel(argv);  // may re-execute this program with OPENBLAS_CORETYPE set (app/blas_runtime.h)
   Invocation inv;
   // Progress lines (core/progress.h) when stdout is a terminal; SEER_PROGRESS=1 / 0 forces them on / off.

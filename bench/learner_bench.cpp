@@ -15,6 +15,7 @@
 
 #include <torch/torch.h>
 
+#include "core/malloc_tuning.h"
 #include "model/generate.h"
 #include "model/linear.h"
 #include "model/presets.h"
@@ -37,6 +38,7 @@ bool under_mpi() { return std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr || std:
 }  // namespace
 
 int main(int argc, char** argv) {
+  seer::tune_malloc_for_tensors();  // as the seer executable does (core/malloc_tuning.h)
   double seconds = 3.0;
   std::string only;
   int threads_arg = 0;

@@ -23,6 +23,7 @@
 
 #include <fmt/format.h>
 
+#include "core/malloc_tuning.h"
 #include "model/generate.h"
 #include "model/linear.h"
 #include "model/precision_choice.h"
@@ -50,6 +51,7 @@ std::map<std::string, at::Tensor> trainable(model::Vlm& m) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  seer::tune_malloc_for_tensors();  // as the seer executable does (core/malloc_tuning.h)
   std::string dir;
   int64_t P = 4, G = 8, N = 64, L = 32, micro = 8, threads = 2;
   uint64_t seed = 1;
