@@ -2,11 +2,12 @@
 // activation checkpointing and of chunked log-probs).
 #pragma once
 
+#include <cstdint>
 #include <set>
 #include <string>
 #include <vector>
 
-#include <torch/torch.h>
+#include <torch/csrc/autograd/function.h>
 
 namespace seer::model {
 
