@@ -3,8 +3,8 @@
 //   speed     the model's own work runs at least kBf16MinSpeedup x faster with bf16 products than with float32
 //             ones on its device: a forward pass over a probe batch for the learner, a few decode steps of
 //             several samples for generation (native bf16: AVX512-BF16/AMX CPUs, Ampere and later GPUs; without
-//             it bf16 is emulated and slower; and a fast bf16 GEMM is not enough: on LibTorch 1.13's CPU path
-//             whole decode steps measured slower in bf16 although their GEMMs alone ran 3.5x faster);
+//             it bf16 is emulated and slower; and a fast GEMM alone can mislead: before core/malloc_tuning.h,
+//             whole decode steps here ran slower in bf16 although their GEMMs alone ran 3.5x faster);
 //   accuracy  on a probe batch, the model's token log-probs with bf16 products differ from the float32 ones by
 //             at most kBf16MaxLogprobMismatch nats on average (the rollout-vs-learner mismatch bf16 would add).
 #pragma once
