@@ -236,6 +236,7 @@ LearnerResult run_grpo_learner(const ExperimentConfig& c, const std::string& con
                      {"staleness", staleness},
                      {"logprob_mismatch", st.logprob_mismatch},
                      {"tokens", st.tokens},
+                     {"padding_fraction", st.padding_fraction},
                      {"tokens_per_second", st.tokens / std::max(seconds - wait_seconds, 1e-9)},
                      {"allreduce_busbw", st.allreduce_bus_bandwidth},
                      {"phase/wait_rollout", wait_seconds},

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <optional>
+#include <type_traits>
 
 #include <torch/torch.h>
 
@@ -57,6 +58,22 @@ Flat flatten(const std::vector<Group>& groups) {
     }
   }
   return f;
+}
+
+/// Reorders every per-sequence field of `f` by `order`, a permutation of the sequence indexes.
+void permute(Flat& f, const std::vector<size_t>& order) {
+  auto take = [&](auto& v) {
+    std::decay_t<decltype(v)> out;
+    out.reserve(v.size());
+    for (size_t i : order) out.push_back(std::move(v[i]));
+    v = std::move(out);
+  };
+  take(f.sequences);
+  take(f.advantages);
+  take(f.rollout_logprobs);
+  take(f.mini_batch);
+  take(f.group_ids);
+  take(f.rewards);
 }
 
 /// Values laid out on the target positions of a micro-batch, row by row in order; `fill` elsewhere.
@@ -171,6 +188,15 @@ PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW
     cut[static_cast<size_t>(m) + 1] = i + 1;
   }
   for (size_t m = 1; m < cut.size(); ++m) cut[m] = std::max(cut[m], cut[m - 1]);
+  {  // length bucketing inside each mini-batch (sequence_batch.h length_order): little padding is computed
+    std::vector<size_t> order;
+    order.reserve(n);
+    for (size_t m = 0; m + 1 < cut.size(); ++m) {
+      const std::vector<size_t> part = length_order(f.sequences, cut[m], cut[m + 1]);
+      order.insert(order.end(), part.begin(), part.end());
+    }
+    permute(f, order);
+  }
   struct Micro { size_t begin, end; int64_t mini; MicroBatch batch; at::Tensor old, ref, rollout, positions; };
   std::vector<Micro> micro;
   for (int64_t m = 0; m < o.mini_batches; ++m) {
@@ -246,6 +272,11 @@ PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW
 
   // Sums for the reported statistics (this rank), reduced at the end.
   double loss_sum = 0, kl_sum = 0, ent_sum = 0, clip_sum = 0, mis_sum = 0, mis_n = 0;
+  double slots = 0, filled = 0;  // token positions each pass computes, and how many of them are not padding
+  for (const Micro& mc : micro) {
+    slots += static_cast<double>(mc.batch.ids.numel());
+    filled += static_cast<double>(mc.batch.attention.sum().item<int64_t>());
+  }
   t0 = Clock::now();
   double allreduce_seconds = 0, allreduce_bytes = 0;
   for (int64_t epoch = 0; epoch < o.ppo_epochs; ++epoch) {
@@ -321,7 +352,7 @@ PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW
   st.seconds_update = since(t0);
   st.seconds_allreduce = allreduce_seconds;
 
-  at::Tensor sums = at::tensor(std::vector<double>{loss_sum, kl_sum, ent_sum, clip_sum, mis_sum, mis_n}, at::kDouble);
+  at::Tensor sums = at::tensor(std::vector<double>{loss_sum, kl_sum, ent_sum, clip_sum, mis_sum, mis_n, slots, filled}, at::kDouble);
   comm.all_reduce_sum(sums);
   auto s = sums.accessor<double, 1>();
   st.loss = s[0] / static_cast<double>(o.ppo_epochs * o.mini_batches);
@@ -330,6 +361,7 @@ PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW
   st.entropy = s[2] / tok;
   st.clip_fraction = s[3] / tok;
   st.logprob_mismatch = s[5] > 0 ? s[4] / s[5] : 0.0;
+  st.padding_fraction = s[6] > 0 ? 1.0 - s[7] / s[6] : 0.0;
   return st;
 }
 

@@ -87,6 +87,7 @@ struct PolicyUpdateStats {  ///< global (all ranks) values of the step
   double grad_norm = 0;             ///< before clipping, last optimizer step
   double logprob_mismatch = 0;      ///< mean |learner old log-prob − rollout log-prob| (tokens with a rollout value)
   double tokens = 0, sequences = 0;
+  double padding_fraction = 0;      ///< padding positions / all positions of the micro-batches (after length bucketing)
   int64_t optimizer_steps = 0;
   double seconds_old = 0, seconds_ref = 0, seconds_update = 0, seconds_allreduce = 0;
   double allreduce_bus_bandwidth = 0;  ///< bytes/s (0 for a world of one)

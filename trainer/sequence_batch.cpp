@@ -1,6 +1,7 @@
 #include "trainer/sequence_batch.h"
 
 #include <algorithm>
+#include <numeric>
 
 #include <ATen/ATen.h>
 
@@ -44,6 +45,16 @@ MicroBatch collate(const std::vector<Sequence>& sequences, size_t begin, size_t 
   }
   if (!images.empty()) mb.images = at::cat(images, 0);
   return mb;
+}
+
+std::vector<size_t> length_order(const std::vector<Sequence>& sequences, size_t begin, size_t end) {
+  SEER_CHECK(begin <= end && end <= sequences.size(), "length_order: bad range [{}, {}) of {}", begin, end,
+             sequences.size());
+  std::vector<size_t> order(end - begin);
+  std::iota(order.begin(), order.end(), begin);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return sequences[a].ids.size() > sequences[b].ids.size(); });
+  return order;
 }
 
 int64_t count_targets(const std::vector<Sequence>& sequences) {

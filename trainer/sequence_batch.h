@@ -29,6 +29,13 @@ struct MicroBatch {
 MicroBatch collate(const std::vector<Sequence>& sequences, size_t begin, size_t end,
                    const std::vector<at::Tensor>& image_features, int64_t pad_id);
 
+/// Indexes `begin`..`end`-1 ordered longest sequence first (stable: equal lengths keep their order). Micro-batches
+/// cut from consecutive indexes then hold sequences of similar length, so little padding is computed (length
+/// bucketing; the longest micro-batch comes first, so a memory limit is met on the first pass). A step's loss is a
+/// sum over micro-batches with a denominator fixed for the whole step, so its gradient does not depend on this
+/// order; only the floating-point summation order changes.
+std::vector<size_t> length_order(const std::vector<Sequence>& sequences, size_t begin, size_t end);
+
 /// Target tokens over all `sequences`.
 int64_t count_targets(const std::vector<Sequence>& sequences);
 

@@ -29,13 +29,17 @@ SftUpdateStats sft_update(model::Vlm& policy, AdamW& optimizer, Communicator& co
   if (frozen) {
     for (const auto& px : pixel_values) vision.push_back(policy.vision_features(px));
   }
+  // Length bucketing (sequence_batch.h length_order): micro-batches of similar lengths, little padding computed.
+  std::vector<Sequence> sorted;
+  sorted.reserve(local.size());
+  for (size_t i : length_order(local, 0, local.size())) sorted.push_back(local[i]);
   double loss_sum = 0;
-  for (size_t b = 0; b < local.size(); b += static_cast<size_t>(o.micro_batch_size)) {
-    const size_t e = std::min(local.size(), b + static_cast<size_t>(o.micro_batch_size));
-    MicroBatch mb = collate(local, b, e, frozen ? vision : std::vector<at::Tensor>(pixel_values.size()), o.pad_id);
+  for (size_t b = 0; b < sorted.size(); b += static_cast<size_t>(o.micro_batch_size)) {
+    const size_t e = std::min(sorted.size(), b + static_cast<size_t>(o.micro_batch_size));
+    MicroBatch mb = collate(sorted, b, e, frozen ? vision : std::vector<at::Tensor>(pixel_values.size()), o.pad_id);
     std::vector<at::Tensor> px;  // the rows' images in row order
     for (size_t i = b; i < e; ++i) {
-      for (int64_t image : local[i].images) px.push_back(pixel_values[static_cast<size_t>(image)]);
+      for (int64_t image : sorted[i].images) px.push_back(pixel_values[static_cast<size_t>(image)]);
     }
     at::Tensor feats;
     if (frozen && mb.images.defined()) {
@@ -46,7 +50,7 @@ SftUpdateStats sft_update(model::Vlm& policy, AdamW& optimizer, Communicator& co
     auto lp = policy.token_logprobs(mb.ids, mb.attention, feats, mb.target, 1.0, false,
                                     policy.positions(mb.ids, mb.attention, px));
     at::Tensor loss = -lp.logprobs.sum() / denom;
-    if (o.reducer != nullptr && e == local.size()) o.reducer->arm();  // the last backward: reduce as it goes
+    if (o.reducer != nullptr && e == sorted.size()) o.reducer->arm();  // the last backward: reduce as it goes
     loss.backward();
     loss_sum += loss.item<double>();
   }

@@ -27,6 +27,8 @@ const std::map<std::string, std::pair<const char*, const char*>>& plain_gauges()
       {"weight_version", {"seer_weight_version", "Version of the published policy weights"}},
       {"logprob_mismatch", {"seer_logprob_mismatch", "Mean |learner - rollout| token log-prob"}},
       {"tokens_per_second", {"seer_learner_tokens_per_second", "Learner trained tokens per second"}},
+      {"padding_fraction",
+       {"seer_learner_padding_fraction", "Padding positions / all positions of the last step's micro-batches"}},
       {"allreduce_busbw", {"seer_allreduce_bus_bandwidth_bytes_per_second", "Gradient all-reduce bus bandwidth"}},
       {"accuracy", {"seer_accuracy", "Mean accuracy reward component of the step's samples"}},
       {"staleness", {"seer_staleness_versions", "Largest weight-version lag of a group trained on in the last step"}},

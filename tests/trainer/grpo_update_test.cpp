@@ -10,6 +10,7 @@
 
 #include "model/presets.h"
 #include "model/vlm.h"
+#include "core/check.h"
 #include "core/config_load.h"
 #include "trainer/algorithm_options.h"
 #include "trainer/grpo_update.h"
@@ -424,6 +425,84 @@ TEST(GrpoUpdate, TrainableTowerRunsOncePerGroupWithTheSameUpdate) {
 TEST(GrpoUpdate, EntropyCoefFromConfig) {
   EXPECT_DOUBLE_EQ(policy_update_options(default_config({"algorithm.entropy_coef=0.01"}), 0).entropy_coef, 0.01);
   EXPECT_DOUBLE_EQ(policy_update_options(default_config({}), 0).entropy_coef, 0.0);
+}
+
+TEST(SequenceBatch, LengthOrderIsLongestFirstAndStable) {
+  std::vector<Sequence> seqs(6);
+  const size_t lengths[] = {3, 5, 2, 5, 7, 3};
+  for (size_t i = 0; i < 6; ++i) {
+    seqs[i].ids.assign(lengths[i], 1);
+    seqs[i].target.assign(lengths[i], 1);
+  }
+  EXPECT_EQ(length_order(seqs, 0, 6), (std::vector<size_t>{4, 1, 3, 0, 5, 2}));
+  EXPECT_EQ(length_order(seqs, 2, 5), (std::vector<size_t>{4, 3, 2}));  // indexes stay absolute
+  EXPECT_TRUE(length_order(seqs, 3, 3).empty());
+  EXPECT_THROW(length_order(seqs, 4, 7), Error);
+}
+
+/// Parameter change of one policy_update from the same start, split into micro-batches of `micro` sequences.
+/// AdamW with beta1 0 and eps far above every |g| takes the step -(lr / eps) g: the change is the gradient.
+std::map<std::string, at::Tensor> gradient_step(const std::vector<Group>& groups, PolicyUpdateOptions o, int64_t micro,
+                                                PolicyUpdateStats* st) {
+  auto policy = make_model(11);
+  auto reference = make_model(12);
+  AdamWOptions ao;
+  ao.lr = 1e8;
+  ao.beta1 = 0.0;
+  ao.eps = 1e6;  // step = -100 g (1 - |g| / eps)
+  AdamW optimizer(trainable(*policy), ao);
+  const auto before = snapshot(*policy);
+  auto comm = make_single_communicator();
+  o.micro_batch_size = micro;
+  *st = policy_update(*policy, reference.get(), optimizer, *comm, groups, o);
+  std::map<std::string, at::Tensor> step;
+  for (const auto& [name, p] : snapshot(*policy)) step[name] = p - before.at(name);
+  return step;
+}
+
+/// Compares two parameter changes: over all parameters together, and tensor by tensor where the change is not
+/// round-off (a tensor whose true gradient is 0, such as k_proj.bias, gets float32 noise only).
+void expect_same_step(const std::map<std::string, at::Tensor>& a, const std::map<std::string, at::Tensor>& b,
+                      double tolerance, const std::string& what) {
+  std::vector<at::Tensor> fa, fb;
+  for (const auto& [name, t] : b) {
+    fa.push_back(a.at(name).reshape(-1));
+    fb.push_back(t.reshape(-1));
+  }
+  const at::Tensor all_b = at::cat(fb);
+  ASSERT_GT(all_b.norm().item<double>(), 0.0) << what;
+  EXPECT_LT(rel(at::cat(fa), all_b), tolerance) << what;
+  for (const auto& [name, t] : b) {
+    if (t.norm().item<double>() > 1e-3 * all_b.norm().item<double>()) {
+      EXPECT_LT(rel(a.at(name), t), tolerance) << what << ": " << name;
+    }
+  }
+}
+
+TEST(GrpoUpdate, LengthBucketedMicroBatchesGiveThePaddedGradient) {
+  OneIntraOpThread one_thread;
+  auto groups = make_groups(4, true, at::kFloat);  // completion lengths 3..6, each four times, shuffled
+  assign_advantages(groups, {});
+  PolicyUpdateOptions o = options();  // reference model with a k3 KL term, as in a real step
+  o.ppo_epochs = 1;
+  o.mini_batches = 1;
+  o.max_grad_norm = 0.0;
+  assign_mini_batches(groups, 1);
+  PolicyUpdateStats alone, padded, bucketed;
+  const auto each_alone = gradient_step(groups, o, 1, &alone);      // no padding anywhere: the packed ideal
+  const auto one_padded = gradient_step(groups, o, 16, &padded);   // one batch padded to the longest
+  const auto by_length = gradient_step(groups, o, 4, &bucketed);   // length buckets of four
+  EXPECT_EQ(alone.padding_fraction, 0.0);
+  // one batch of 16 rows padded to the longest completion (6): hand count over the 16 lengths
+  const double prompt = static_cast<double>(prompt_ids(0).size());
+  const double used = 4 * (4 * prompt + 3 + 4 + 5 + 6);
+  EXPECT_NEAR(padded.padding_fraction, 1.0 - used / (16 * (prompt + 6)), 1e-12);
+  // without bucketing, groups of four in arrival order mix lengths 3..6; sorted, each bucket holds one length
+  EXPECT_EQ(bucketed.padding_fraction, 0.0);
+  expect_same_step(one_padded, each_alone, 1e-5, "one padded batch vs each sequence alone");
+  expect_same_step(by_length, each_alone, 1e-5, "length buckets vs each sequence alone");
+  EXPECT_DOUBLE_EQ(bucketed.tokens, alone.tokens);
+  EXPECT_NEAR(bucketed.loss, padded.loss, 1e-6);
 }
 
 TEST(GrpoUpdate, DegenerateInputsLeaveParametersFinite) {
