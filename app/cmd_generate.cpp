@@ -16,6 +16,7 @@
 #include "app/commands.h"
 #include "app/process_setup.h"
 #include "core/check.h"
+#include "core/tls_options.h"
 #include "dataset/jsonl_reader.h"
 #include "model/generate.h"
 #include "model/inputs.h"
@@ -109,6 +110,7 @@ int generate_command(const GenerateArgs& a, const Invocation& inv) {
       reward::ClientOptions co;
       co.address = a.reward_address;
       co.auth_token = read_auth_token(cfg.reward);
+      co.tls = read_tls(cfg.cluster);
       client = std::make_unique<reward::RewardClient>(co);
     }
     model::SamplingParams sp;

@@ -19,6 +19,8 @@
 #include "core/check.h"
 #include "core/config_load.h"
 #include "core/json_get.h"
+#include "core/tls_options.h"
+#include "reward/client.h"
 #include "reward/scoring_config.h"
 #include "reward/scorer.h"
 #include "reward/service.h"
@@ -31,7 +33,7 @@ struct RewardArgs {
   std::vector<std::string> overrides;
   std::string port_file;
   // score
-  std::string gold, type = "auto", prefill, frame, completion, jsonl;
+  std::string gold, type = "auto", prefill, frame, completion, jsonl, address;
   std::vector<std::string> options, stop;
   bool truncated = false;
   std::vector<double> image_size, input_size;
@@ -51,12 +53,14 @@ int serve(const RewardArgs& args, const Invocation& inv) {
   o.max_request_bytes = cfg.reward.max_request_bytes;
   o.max_samples_per_request = cfg.reward.max_samples_per_request;
   o.auth_token = read_auth_token(cfg.reward);
+  o.tls = read_tls(cfg.cluster);
   o.scoring = reward::scoring_options(cfg);
   o.metrics = std::make_shared<prometheus::Registry>();
   auto exposer = start_metrics(cfg.metrics, o.metrics, kMetricsOffsetReward);
   reward::RewardServer server(o);
-  spdlog::info("reward service listening on {} ({} scoring threads, {:.3g} s budget per sample{})", server.address(),
-               o.threads, o.scoring.budget_seconds, o.auth_token.empty() ? "" : ", bearer token required");
+  spdlog::info("reward service listening on {} ({} scoring threads, {:.3g} s budget per sample{}{})", server.address(),
+               o.threads, o.scoring.budget_seconds, o.auth_token.empty() ? "" : ", bearer token required",
+               o.tls.enabled() ? ", TLS" : "");
   if (!args.port_file.empty()) {
     // Other hosts cannot dial a wildcard address: write this host's name instead.
     std::string host = server.address().substr(0, server.address().rfind(':'));
@@ -73,8 +77,7 @@ int serve(const RewardArgs& args, const Invocation& inv) {
   return 0;
 }
 
-nlohmann::json score_json(const reward::Sample& s, const reward::ScoringOptions& o) {
-  const reward::Score r = reward::score_sample(s, o);
+nlohmann::json score_json(const reward::Score& r) {
   nlohmann::json j;
   j["status"] = reward::to_string(r.status);
   j["type"] = reward::to_string(r.resolved_type);
@@ -83,6 +86,10 @@ nlohmann::json score_json(const reward::Sample& s, const reward::ScoringOptions&
   j["total"] = r.total;
   if (!r.detail.empty()) j["detail"] = r.detail;
   return j;
+}
+
+nlohmann::json score_json(const reward::Sample& s, const reward::ScoringOptions& o) {
+  return score_json(reward::score_sample(s, o));
 }
 
 /// One row of a `--jsonl` file: {"completion", "gold", optional "answer_type", "prefill", "options", "stop",
@@ -161,7 +168,26 @@ int score_one(const RewardArgs& args, const Invocation& inv) {
   if (args.image_size.size() == 2) s.original_image = {args.image_size[0], args.image_size[1]};
   if (args.input_size.size() == 2) s.model_input_image = {args.input_size[0], args.input_size[1]};
   if (!args.frame.empty()) s.box_frame = reward::parse_box_frame(args.frame);
-  std::printf("%s\n", score_json(s, options).dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  nlohmann::json out;
+  if (args.address.empty()) {
+    out = score_json(s, options);
+  } else {
+    // Through a running service, as a rollout worker reaches it (token from reward.auth_token_*, TLS from
+    // cluster.tls_*): for checking a deployment, not only the scorer.
+    try {
+      reward::ClientOptions co;
+      co.address = args.address;
+      co.auth_token = read_auth_token(cfg.reward);
+      co.tls = read_tls(cfg.cluster);
+      co.timeout_seconds = cfg.reward.request_timeout_seconds;
+      co.max_attempts = 2;
+      out = score_json(reward::RewardClient(co).score({s}).at(0));
+    } catch (const std::exception& e) {
+      spdlog::error("{}", e.what());
+      return 1;
+    }
+  }
+  std::printf("%s\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   return 0;
 }
 
@@ -192,6 +218,9 @@ void add_reward_command(CLI::App& app, Invocation& inv) {
   score->add_option("--stop", args->stop, "stop string (repeatable)");
   score->add_option("--image-size", args->image_size, "bbox: original image W H")->expected(2);
   score->add_option("--input-size", args->input_size, "bbox: model input image W H")->expected(2);
+  score->add_option("--address", args->address,
+                    "send it to the `seer reward` at HOST:PORT (token and TLS from --config) instead of scoring here")
+      ->excludes("--jsonl");
   score->add_option("--frame", args->frame, "bbox: frame of the prediction")
       ->check(CLI::IsMember({"absolute", "norm1000", "norm1"}));
   score->callback([args, &inv] { inv.exit_code = score_one(*args, inv); });

@@ -18,6 +18,7 @@
 #include "app/process_setup.h"
 #include "core/atomic_file.h"
 #include "core/check.h"
+#include "core/tls_options.h"
 #include "rollout/worker.h"
 
 namespace seer::app {
@@ -71,6 +72,7 @@ int rollout(const RolloutArgs& args, const Invocation& inv) {
                "no coordinator address: pass --coordinator HOST:PORT (or @RUN_DIR/coordinator.address), or set "
                "cluster.coordinator_port");
     o.coordinator.auth_token = read_auth_token(cfg.cluster);
+    o.coordinator.tls = read_tls(cfg.cluster);
     o.coordinator.max_message_bytes = cfg.cluster.max_message_bytes;
     o.reward.address = resolve_address(args.reward);
     if (o.reward.address.empty() && cfg.reward.address.substr(cfg.reward.address.rfind(':') + 1) != "0") {
@@ -80,6 +82,7 @@ int rollout(const RolloutArgs& args, const Invocation& inv) {
                "no reward service address: pass --reward HOST:PORT (or @FILE from `seer reward --port-file`), or set "
                "reward.address with a fixed port");
     o.reward.auth_token = read_auth_token(cfg.reward);
+    o.reward.tls = o.coordinator.tls;
     o.reward.timeout_seconds = cfg.reward.request_timeout_seconds;
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());

@@ -20,6 +20,7 @@
 #include "app/process_setup.h"
 #include "core/check.h"
 #include "core/config_load.h"
+#include "core/tls_options.h"
 #include "trainer/communicator.h"
 #include "trainer/learner.h"
 
@@ -102,7 +103,10 @@ int train(const TrainArgs& args, const Invocation& inv) {
       spdlog::info("learner rank {}/{}; run folder {}", comm->rank(), comm->world_size(), cfg.resolved_run_dir());
     }
     trainer::LearnerEnvironment env;
-    if (comm->rank() == 0) env.coordinator_auth_token = read_auth_token(cfg.cluster);
+    if (comm->rank() == 0) {
+      env.coordinator_auth_token = read_auth_token(cfg.cluster);
+      env.coordinator_tls = read_tls(cfg.cluster);
+    }
     const auto result = trainer::run_learner(cfg, config_to_yaml(cfg), *comm, registry, stop, env);
     if (comm->rank() == 0) {
       spdlog::info("{} at step {}; last loss {:.4f}; checkpoint {}", result.stopped ? "stopped" : "finished",

@@ -13,6 +13,7 @@
 
 #include "app/preflight.h"
 #include "app/process_setup.h"
+#include "core/tls_options.h"
 #include "model/param_count.h"
 
 namespace seer::app {
@@ -173,6 +174,15 @@ void check_cluster(const ExperimentConfig& cfg, const std::optional<model::VlmCo
   }
   if (rl && !options.learner_only) check_secret("reward", cfg.reward.auth_token_file, cfg.reward.auth_token_env, f);
   check_secret("cluster", cfg.cluster.auth_token_file, cfg.cluster.auth_token_env, f);
+  try {
+    const TlsOptions tls = read_tls(cfg.cluster);
+    if (rl && tls.enabled() && tls.cert_chain.empty()) {
+      f.error("cluster.tls_cert_file", "TLS is on (cluster.tls_ca_file) and this run starts the coordinator, which "
+                                       "needs a certificate and key to present");
+    }
+  } catch (const std::exception& e) {
+    f.error("cluster.tls", e.what());
+  }
   bool writable = check_writable("run_dir", cfg.resolved_run_dir(), f);
   if (!cfg.checkpoint.dir.empty()) writable = check_writable("checkpoint.dir", cfg.checkpoint.dir, f) && writable;
   if (model && writable) check_disk(cfg, *model, f);

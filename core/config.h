@@ -162,6 +162,11 @@ struct ClusterConfig {
   int64_t weight_chunk_bytes = 4 << 20; ///< Payload of one streamed weight chunk.
   int64_t max_message_bytes = 256 << 20;  ///< Largest coordinator message (a pushed group, a weight chunk).
   int64_t max_groups_per_push = 4096;   ///< PushGroups streams with more groups are cut off (RESOURCE_EXHAUSTED).
+  /// TLS of every seer service (reward service, coordinator) and of their clients; on when tls_ca_file is set.
+  std::string tls_cert_file;            ///< PEM certificate (chain) this host's services present.
+  std::string tls_key_file;             ///< PEM private key of tls_cert_file.
+  std::string tls_ca_file;              ///< PEM CA certificate(s) clients verify the services against; "" = plain text.
+  std::string tls_server_name;          ///< Name clients check in the certificate instead of the address's host.
   std::string mpirun = "mpirun";
   std::vector<std::string> mpirun_args; ///< Extra arguments for mpirun.
 };

@@ -170,6 +170,13 @@ ConfigSchema::ConfigSchema(ExperimentConfig& c) {
                   "largest coordinator message, bytes");
   cluster.integer("max_groups_per_push", &c.cluster.max_groups_per_push, Range::closed(1, 1 << 24),
                   "groups one PushGroups stream may carry; the rest are refused (their prompts are leased again)");
+  cluster.text("tls_cert_file", &c.cluster.tls_cert_file,
+               "PEM certificate the reward service and coordinator present (with tls_ca_file: TLS on)");
+  cluster.text("tls_key_file", &c.cluster.tls_key_file, "PEM private key of tls_cert_file");
+  cluster.text("tls_ca_file", &c.cluster.tls_ca_file,
+               "PEM CA that signed the services' certificates; clients verify against it (\"\" = plain text)");
+  cluster.text("tls_server_name", &c.cluster.tls_server_name,
+               "name clients check in the services' certificates instead of the address's host (\"\" = the host)");
   cluster.text("mpirun", &c.cluster.mpirun, "mpirun executable");
   cluster.text_list("mpirun_args", &c.cluster.mpirun_args, "extra mpirun arguments");
 

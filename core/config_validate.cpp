@@ -80,6 +80,16 @@ std::vector<ConfigIssue> validate_config(const ExperimentConfig& c, const KeyOri
   rule({"reward.auth_token_env", "reward.auth_token_file"},
        !c.reward.auth_token_file.empty() && !c.reward.auth_token_env.empty(),
        "set reward.auth_token_file or reward.auth_token_env, not both");
+  rule({"cluster.tls_cert_file", "cluster.tls_key_file"},
+       c.cluster.tls_cert_file.empty() != c.cluster.tls_key_file.empty(),
+       "set cluster.tls_cert_file and cluster.tls_key_file together (a service presents its certificate with its key)");
+  rule({"cluster.tls_ca_file", "cluster.tls_cert_file"},
+       c.cluster.tls_ca_file.empty() && !c.cluster.tls_cert_file.empty(),
+       "cluster.tls_cert_file is set but cluster.tls_ca_file is not: clients need the CA to verify the services "
+       "(TLS is on when tls_ca_file is set)");
+  rule({"cluster.tls_server_name", "cluster.tls_ca_file"},
+       !c.cluster.tls_server_name.empty() && c.cluster.tls_ca_file.empty(),
+       "cluster.tls_server_name needs cluster.tls_ca_file (TLS is on when tls_ca_file is set)");
   rule({"cluster.communicator"}, c.cluster.communicator == "nccl" && !build::kWithNccl,
        "cluster.communicator is 'nccl' but this seer was built without NCCL (configure with a CUDA LibTorch and "
        "NCCL, or use 'auto' or 'mpi')");

@@ -9,6 +9,8 @@
 #include <spdlog/spdlog.h>
 
 #include "core/check.h"
+#include "core/grpc_code.h"
+#include "core/grpc_tls.h"
 #include "proto/reward.grpc.pb.h"
 #include "reward/proto_convert.h"
 
@@ -31,7 +33,7 @@ RewardClient::RewardClient(ClientOptions options) : impl_(std::make_unique<Impl>
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(-1);
   impl_->stub = v1::RewardService::NewStub(
-      grpc::CreateCustomChannel(impl_->options.address, grpc::InsecureChannelCredentials(), args));
+      make_channel(impl_->options.address, impl_->options.tls, args));
 }
 
 RewardClient::~RewardClient() = default;
@@ -70,8 +72,8 @@ std::vector<Score> RewardClient::score(const std::vector<Sample>& samples) {
                                   o.address, std::max(1, o.max_attempts), status.error_message()),
                       fmt::format("{}:{}", __FILE__, __LINE__));
   }
-  SEER_CHECK(status.ok(), "reward service {} failed: gRPC status {} ({}){}", o.address,
-             static_cast<int>(status.error_code()), status.error_message(),
+  SEER_CHECK(status.ok(), "reward service {} failed: gRPC status {}: {}{}", o.address,
+             grpc_code_name(static_cast<int>(status.error_code())), status.error_message(),
              status.error_code() == grpc::StatusCode::UNAVAILABLE ? " — is `seer reward` running there?" : "");
 
   std::unordered_map<std::string, const v1::Result*> by_id;

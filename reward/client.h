@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/tls_options.h"
 #include "reward/types.h"
 
 namespace seer::reward {
@@ -14,6 +15,7 @@ namespace seer::reward {
 struct ClientOptions {
   std::string address;               ///< host:port of `seer reward`
   std::string auth_token;            ///< sent as "authorization: Bearer <token>" when not empty
+  TlsOptions tls;                    ///< verify the service's certificate when tls.enabled(); plain text otherwise
   double timeout_seconds = 30;       ///< deadline of one call
   int max_attempts = 5;              ///< attempts while UNAVAILABLE (or DEADLINE_EXCEEDED)
   double initial_backoff_seconds = 0.1;  ///< doubled after each failed attempt, capped at 5 s

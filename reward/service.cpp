@@ -12,6 +12,7 @@
 
 #include "core/bearer_token.h"
 #include "core/check.h"
+#include "core/grpc_tls.h"
 #include "core/thread_pool.h"
 #include "proto/reward.grpc.pb.h"
 #include "reward/proto_convert.h"
@@ -106,7 +107,21 @@ class Service final : public v1::RewardService::Service {
     futures.reserve(static_cast<size_t>(req.samples_size()));
     for (const auto& p : req.samples()) {
       auto sample = std::make_shared<Sample>(from_proto(p));
-      futures.push_back(pool_.submit([sample, scoring = options_.scoring] { return score_sample(*sample, scoring); }));
+      futures.push_back(pool_.submit([sample, scoring = options_.scoring, scorer = options_.scorer] {
+        try {
+          return scorer ? scorer(*sample, scoring) : score_sample(*sample, scoring);
+        } catch (const std::exception& e) {  // one sample's failure is its own, never the request's, never a 0
+          reward::Score s;
+          s.status = Status::kUnscorable;
+          s.detail = fmt::format("the scorer failed: {}", e.what());
+          return s;
+        } catch (...) {
+          reward::Score s;
+          s.status = Status::kUnscorable;
+          s.detail = "the scorer failed";
+          return s;
+        }
+      }));
     }
     // Queueing counts against the whole request, not against each sample's own budget.
     const double per_sample = options_.scoring.budget_seconds > 0 ? options_.scoring.budget_seconds : 3600.0;
@@ -155,7 +170,9 @@ struct RewardServer::Impl {
 
 RewardServer::RewardServer(ServerOptions options) : impl_(std::make_unique<Impl>(options)) {
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.address, grpc::InsecureServerCredentials(), &impl_->port);
+  builder.AddListeningPort(options.address,
+                           server_credentials(options.tls, options.address, !options.auth_token.empty(), "reward service"),
+                           &impl_->port);
   builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_request_bytes));
   builder.SetMaxSendMessageSize(-1);
   builder.RegisterService(&impl_->service);

@@ -2,9 +2,11 @@
 // scorer (reward/scorer.h) on a thread pool with a per-sample time budget, status mapping, metrics.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
+#include "core/tls_options.h"
 #include "reward/types.h"
 
 namespace prometheus {
@@ -19,8 +21,12 @@ struct ServerOptions {
   int64_t max_request_bytes = 16 << 20; ///< larger requests are refused (RESOURCE_EXHAUSTED, by gRPC)
   int64_t max_samples_per_request = 8192;  ///< requests with more samples are refused (RESOURCE_EXHAUSTED, counted)
   std::string auth_token;               ///< "" = no auth; else requests need "authorization: Bearer <token>"
+  TlsOptions tls;                       ///< TLS when tls.enabled() (cluster.tls_*); plain text otherwise
   ScoringOptions scoring;
   std::shared_ptr<prometheus::Registry> metrics;  ///< optional: counters and histograms are added here
+  /// The scorer run for each sample; empty = score_sample (reward/scorer.h). Tests put failures here. A scorer
+  /// that throws makes that sample UNSCORABLE (never 0); the request's other samples are scored as usual.
+  std::function<Score(const Sample&, const ScoringOptions&)> scorer;
 };
 
 /// A running reward server. Thread-safe; the destructor shuts it down (in-flight requests finish).

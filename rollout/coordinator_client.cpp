@@ -6,6 +6,8 @@
 #include <zlib.h>
 
 #include "core/check.h"
+#include "core/grpc_code.h"
+#include "core/grpc_tls.h"
 #include "proto/coordinator.grpc.pb.h"
 
 namespace seer::rollout {
@@ -24,8 +26,8 @@ namespace v1 = coordinator::v1;
                                   st.error_message()),
                       where);
   }
-  throw Error(fmt::format("coordinator {} refused {}: gRPC status {} ({})", address, rpc, static_cast<int>(code),
-                          st.error_message()),
+  throw Error(fmt::format("coordinator {} refused {}: gRPC status {}: {}", address, rpc,
+                          grpc_code_name(static_cast<int>(code)), st.error_message()),
               where);
 }
 
@@ -48,7 +50,7 @@ CoordinatorClient::CoordinatorClient(CoordinatorClientOptions options) : impl_(s
   args.SetMaxReceiveMessageSize(static_cast<int>(std::min<int64_t>(impl_->options.max_message_bytes, INT32_MAX)));
   args.SetMaxSendMessageSize(static_cast<int>(std::min<int64_t>(impl_->options.max_message_bytes, INT32_MAX)));
   impl_->stub = v1::Coordinator::NewStub(
-      grpc::CreateCustomChannel(impl_->options.address, grpc::InsecureChannelCredentials(), args));
+      make_channel(impl_->options.address, impl_->options.tls, args));
 }
 
 CoordinatorClient::~CoordinatorClient() = default;

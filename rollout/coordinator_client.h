@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/tls_options.h"
 #include "trainer/weight_store.h"
 
 namespace seer::coordinator::v1 {
@@ -20,6 +21,7 @@ namespace seer::rollout {
 struct CoordinatorClientOptions {
   std::string address;                ///< host:port of the coordinator (learner rank 0)
   std::string auth_token;             ///< "" = none
+  TlsOptions tls;                     ///< verify the coordinator's certificate when tls.enabled(); plain text otherwise
   std::string image_inputs;           ///< sent with GetPrompts (ModelInputs::image_inputs()); "" = not checked
   double timeout_seconds = 30;        ///< deadline of GetPrompts and PushGroups
   int64_t max_message_bytes = 256 << 20;

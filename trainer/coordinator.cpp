@@ -14,6 +14,7 @@
 
 #include "core/bearer_token.h"
 #include "core/check.h"
+#include "core/grpc_tls.h"
 #include "proto/coordinator.grpc.pb.h"
 #include "trainer/group_proto.h"
 #include "trainer/prompt_ledger.h"
@@ -335,7 +336,8 @@ Coordinator::Coordinator(CoordinatorOptions options, std::vector<dataset::Row> r
   SEER_CHECK(!impl_->rows.empty(), "coordinator: no training rows");
   impl_->host = o.address.substr(0, o.address.rfind(':'));
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(o.address, grpc::InsecureServerCredentials(), &impl_->port);
+  builder.AddListeningPort(o.address, server_credentials(o.tls, o.address, !o.auth_token.empty(), "coordinator"),
+                           &impl_->port);
   builder.SetMaxReceiveMessageSize(static_cast<int>(std::min<int64_t>(o.max_message_bytes, INT32_MAX)));
   builder.SetMaxSendMessageSize(static_cast<int>(std::min<int64_t>(o.max_message_bytes, INT32_MAX)));
   builder.RegisterService(impl_.get());

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/tls_options.h"
 #include "dataset/row.h"
 #include "trainer/data_order.h"
 #include "trainer/grpo_update.h"
@@ -26,6 +27,7 @@ namespace seer::trainer {
 struct CoordinatorOptions {
   std::string address = "127.0.0.1:0";   ///< host:port; port 0 picks a free one
   std::string auth_token;                ///< "" = none; else every RPC needs "authorization: Bearer <token>"
+  TlsOptions tls;                        ///< TLS when tls.enabled() (cluster.tls_*); plain text otherwise
   double lease_seconds = 120;            ///< a lease not answered within this is handed out again
   int64_t max_staleness = 1;             ///< weight versions a group may lag the learner
   int64_t prompts_per_step = 8;

@@ -65,6 +65,7 @@ std::unique_ptr<Coordinator> start_coordinator(const ExperimentConfig& c, const 
   CoordinatorOptions o;
   o.address = c.cluster.bind_address + ":" + std::to_string(c.cluster.coordinator_port);
   o.auth_token = env.coordinator_auth_token;
+  o.tls = env.coordinator_tls;
   o.lease_seconds = c.rollout.lease_timeout_seconds;
   o.max_staleness = c.rollout.max_staleness;
   o.prompts_per_step = c.trainer.prompts_per_step;
@@ -81,8 +82,9 @@ std::unique_ptr<Coordinator> start_coordinator(const ExperimentConfig& c, const 
   const std::string file = (fs::path(c.resolved_run_dir()) / "coordinator.address").string();
   fs::create_directories(c.resolved_run_dir());
   write_file_atomic(file, reachable_address(c.cluster.bind_address, coord->port()) + "\n");
-  spdlog::info("coordinator listening on {} ({} rows; written to {}); rollout workers: seer rollout --config CONFIG "
-               "--coordinator {}", coord->address(), rows, file, coord->address());
+  spdlog::info("coordinator listening on {}{}{} ({} rows; written to {}); rollout workers: seer rollout --config CONFIG "
+               "--coordinator {}", coord->address(), o.tls.enabled() ? ", TLS" : "",
+               o.auth_token.empty() ? "" : ", bearer token required", rows, file, coord->address());
   return coord;
 }
 

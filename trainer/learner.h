@@ -10,6 +10,7 @@
 #include <string>
 
 #include "core/config.h"
+#include "core/tls_options.h"
 #include "trainer/communicator.h"
 
 namespace prometheus { class Registry; }
@@ -26,6 +27,7 @@ struct LearnerResult {
 /// What main() hands the learner besides the config (secrets are read there, not below).
 struct LearnerEnvironment {
   std::string coordinator_auth_token;  ///< "" = the coordinator takes RPCs without a token
+  TlsOptions coordinator_tls;          ///< the coordinator's TLS (cluster.tls_*); off = plain text
 };
 
 /// Runs the learner. `config_yaml` is the resolved config, saved into every checkpoint. `registry` may be

@@ -151,7 +151,7 @@ TEST(Config, CrossFieldGroupSizeAndDivisibility) {
 
 TEST(Config, InputThatStallsTheYamlParserIsAnErrorNotAHang) {
   // Found by scripts/fuzz.sh config: yaml-cpp 0.7's LoadAll never returns on these (timeouts, 2 GB of memory).
-  for (const std::string text : {std::string(","), std::string(",\xd2", 2), std::string(",\0\0#\x01\x01#", 7)}) {
+  for (const std::string& text : {std::string(","), std::string(",\xd2", 2), std::string(",\0\0#\x01\x01#", 7)}) {
     const auto issues = issues_of(text);
     ASSERT_FALSE(issues.empty());
     EXPECT_EQ(issues[0].where, "x.yaml:1:1") << issues[0].message;
