@@ -106,6 +106,10 @@ struct Prepared {
 
 }  // namespace
 
+uint64_t sampling_seed(int64_t config_seed, const std::string& worker_id) {
+  return static_cast<uint64_t>(config_seed) * 1000003u + std::hash<std::string>{}(worker_id);
+}
+
 WorkerSummary run_rollout_worker(const ExperimentConfig& c, const WorkerOptions& o, const std::atomic<bool>& stop) {
   SEER_CHECK(!o.worker_id.empty(), "rollout worker: empty worker id");
   std::unique_ptr<Metrics> metrics;
@@ -139,7 +143,7 @@ WorkerSummary run_rollout_worker(const ExperimentConfig& c, const WorkerOptions&
   sp.max_new_tokens = c.rollout.max_new_tokens;
   sp.stop_ids = inputs.stop_ids();
   if (inputs.spec().image_token_id >= 0) sp.banned_ids = {inputs.spec().image_token_id};
-  const uint64_t worker_seed = static_cast<uint64_t>(c.seed) * 1000003u + std::hash<std::string>{}(o.worker_id);
+  const uint64_t worker_seed = sampling_seed(c.seed, o.worker_id);
 
   WorkerSummary summary;
   uint64_t checksum = 0;

@@ -37,6 +37,10 @@ struct WorkerSummary {
   bool finished = false;       ///< the coordinator said training is over
 };
 
+/// The first sampling seed of a worker (call n uses this + n): the config's seed mixed with the worker id, so
+/// workers started with one config draw different samples, and a restarted worker with its id draws what it drew.
+uint64_t sampling_seed(int64_t config_seed, const std::string& worker_id);
+
 /// Runs until the coordinator says training is finished or `stop` is set (the group in progress is finished
 /// and pushed first). Throws seer::Error for a refused RPC (e.g. a wrong token) or an unusable model.
 WorkerSummary run_rollout_worker(const ExperimentConfig& config, const WorkerOptions& options,

@@ -1,9 +1,12 @@
 #include "trainer/checkpoint.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <ATen/ATen.h>
 #include <fmt/format.h>
@@ -22,6 +25,18 @@ namespace seer::trainer {
 namespace {
 
 namespace fs = std::filesystem;
+
+/// Fault injection for tests/chaos (a slow or stalled filesystem): SEER_FAILPOINT_CHECKPOINT="STEP:SECONDS"
+/// holds the checkpoint of STEP for SECONDS after its files are written, before it is renamed into place.
+void checkpoint_failpoint(int64_t step) {
+  const char* v = std::getenv("SEER_FAILPOINT_CHECKPOINT");
+  long long at = -1;
+  double seconds = 0;
+  if (v == nullptr || std::sscanf(v, "%lld:%lf", &at, &seconds) != 2 || at != step || seconds <= 0) return;
+  spdlog::warn("failpoint SEER_FAILPOINT_CHECKPOINT: holding the checkpoint of step {} for {} s before it is renamed "
+               "into place", step, seconds);
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+}
 
 constexpr const char* kModelFiles[] = {"tokenizer.json", "tokenizer_config.json", "preprocessor_config.json",
                                        "special_tokens_map.json", "chat_template.json"};
@@ -129,6 +144,7 @@ std::string save_checkpoint(const std::string& root, const model::Vlm& model,
   }
   write_file_atomic((tmp / "manifest.json").string(), manifest.dump(2) + "\n");
   fsync_dir(tmp);
+  checkpoint_failpoint(state.step);
 
   fs::remove_all(final_dir, ec);
   fs::rename(tmp, final_dir, ec);

@@ -17,8 +17,10 @@ enum class KlEstimator { kK1, kK2, kK3 };
 Aggregation parse_aggregation(const std::string& name);
 
 /// Per-token KL estimate of the policy from the reference (Schulman 2020, "Approximating KL divergence"),
-/// x = logp_ref − logp clamped to [−20, 20] before exp: k1 = −x, k2 = x²/2, k3 = exp(x) − x − 1
-/// (finite, ≥ 0, exactly 0 when the policy equals the reference; zero gradient where the clamp is active).
+/// x = logp_ref − logp clamped to [−20, 20] before exp: k1 = −x, k2 = x²/2, k3 = exp(x) − x − 1, computed as
+/// expm1(x) − x (finite; k2 and k3 ≥ 0 for every input, tiny |x| in float32 included; exactly 0 when the policy
+/// equals the reference; zero gradient where the clamp is active). k1 is signed per token by definition (its
+/// expectation under the policy is the KL).
 /// logp, logp_ref (B, T) any float dtype; returns (B, T).
 at::Tensor kl_penalty(const at::Tensor& logp, const at::Tensor& logp_ref, KlEstimator estimator = KlEstimator::kK3);
 

@@ -1,5 +1,7 @@
 // The gRPC reward service end to end on 127.0.0.1 (port 0): every field-report case through the wire,
 // bearer-token auth, limits, time budget, unavailable service, and random bytes in every field.
+#include <atomic>
+#include <chrono>
 #include <random>
 #include <thread>
 
@@ -10,6 +12,7 @@
 #include "core/check.h"
 #include "proto/reward.grpc.pb.h"
 #include "reward/client.h"
+#include "reward/scorer.h"
 #include "reward/service.h"
 #include "reward_cases.h"
 
@@ -59,7 +62,7 @@ TEST(RewardService, BearerTokenRequiredWhenConfigured) {
     anonymous.score({s});
     FAIL() << "a request without the token must be refused";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("gRPC status 16"), std::string::npos) << e.what();  // UNAUTHENTICATED
+    EXPECT_NE(std::string(e.what()).find("gRPC status UNAUTHENTICATED (16)"), std::string::npos) << e.what();
   }
   RewardClient wrong(client_for(server, "guess"));
   EXPECT_THROW(wrong.score({s}), Error);
@@ -117,6 +120,59 @@ TEST(RewardService, OverBudgetIsUnscorableNeverZero) {
   const Score r = client.score({s}).at(0);
   EXPECT_EQ(r.status, Status::kUnscorable);
   EXPECT_TRUE(r.components.empty());
+}
+
+// Field report (other RL frameworks): a scorer exception in one thread of the reward service failed the whole
+// request, or came back as reward 0. Here 8 clients at once send requests mixing good samples, samples whose
+// scorer throws and samples whose scorer overruns its budget: only the failing samples are UNSCORABLE, each good
+// sample gets exactly the score the plain scorer gives, and the service goes on serving.
+TEST(RewardService, ScorerFailuresAreUnscorableForThatSampleOnlyUnderConcurrentClients) {
+  ServerOptions o;
+  o.threads = 4;
+  o.scoring.budget_seconds = 0.2;  // a request of 12 samples on 4 threads may take 0.2 x (1 + 12/4) + 1 = 1.8 s
+  o.scorer = [](const Sample& s, const ScoringOptions& so) {
+    if (s.gold == "throws") throw std::runtime_error("injected scorer failure");
+    if (s.gold == "hangs") std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    return score_sample(s, so);
+  };
+  RewardServer server(o);
+  const ScoringOptions plain = o.scoring;
+  std::atomic<int> checked{0}, failures{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 8; ++c) {
+    clients.emplace_back([&, c] {
+      RewardClient client(client_for(server));
+      std::vector<Sample> batch;
+      for (int i = 0; i < 12; ++i) {
+        Sample s;
+        const int v = c * 100 + i;
+        s.completion = "<think>t</think><answer>" + std::to_string(v % 7 == 0 ? v + 1 : v) + "</answer>";
+        s.gold = i == 3 ? "throws" : (i == 7 && c % 4 == 0) ? "hangs" : std::to_string(v);
+        batch.push_back(s);
+      }
+      const std::vector<Score> got = client.score(batch);
+      for (size_t i = 0; i < batch.size(); ++i) {
+        if (batch[i].gold == "throws" || batch[i].gold == "hangs") {
+          if (got[i].status != Status::kUnscorable || !got[i].components.empty()) {
+            ++failures;
+            ADD_FAILURE() << batch[i].gold << ": " << to_string(got[i].status) << " " << got[i].detail << " " << got[i].components.size();
+          }
+        } else {
+          const Score want = score_sample(batch[i], plain);
+          if (got[i].status != want.status || got[i].total != want.total) ++failures;
+        }
+        ++checked;
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(checked.load(), 8 * 12);
+  EXPECT_EQ(failures.load(), 0);
+  // still serving, and a good sample scores 1 (some right answers above score 1, some 0: both checked exactly)
+  Sample s;
+  s.completion = "<think>t</think><answer>5</answer>";
+  s.gold = "5";
+  EXPECT_EQ(RewardClient(client_for(server)).score({s}).at(0).total, 1.0);
 }
 
 TEST(RewardService, UnavailableServiceIsAnErrorAfterRetries) {

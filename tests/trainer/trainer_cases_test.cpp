@@ -187,5 +187,33 @@ TEST(Advantages, EstimatorsOnOneGroup) {
   EXPECT_THROW(compute_advantages({"p"}, {1.0, 2.0}), std::exception);
 }
 
+// Field report (other RL frameworks): a k3 KL of exp(x) - x - 1 went negative in float32 for log ratios near 0
+// (exp(x) rounds to 1 + x), and a negative KL term rewarded moving away from the reference.
+TEST(KlPenalty, K2AndK3AreNonNegativeForEveryInputInFloat32) {
+  std::vector<double> x = {0.0, 1e-12, -1e-12, 1e-9, -1e-9, 3e-8, -3e-8, 1e-7, -1e-7, 5e-7, -5e-7, 1e-6, -1e-6,
+                           1e-5, -1e-5, 1e-4, -1e-4, 3e-4, -3e-4, 1e-3, -1e-3, 0.1, -0.1, 1.0, -1.0, 19.0, -19.0,
+                           25.0, -25.0, 1e30, -1e30};
+  at::Generator gen = at::detail::createCPUGenerator(3);
+  const at::Tensor random = at::randn({4096}, gen, at::kDouble) * at::pow(10.0, at::randint(-12, 1, {4096}, gen).to(at::kDouble));
+  const at::Tensor xs = at::cat({at::tensor(x, at::kDouble), random});
+  for (const auto dtype : {at::kFloat, at::kDouble}) {
+    // logp_ref − logp = x, with logp at a typical magnitude so the subtraction itself rounds as in training
+    const at::Tensor logp = at::full(xs.sizes(), -2.3, dtype);
+    const at::Tensor logp_ref = (logp.to(at::kDouble) + xs).to(dtype);
+    for (const auto k : {KlEstimator::kK2, KlEstimator::kK3}) {
+      const at::Tensor kl = kl_penalty(logp.unsqueeze(0), logp_ref.unsqueeze(0), k);
+      EXPECT_TRUE(at::isfinite(kl).all().item<bool>());
+      EXPECT_GE(kl.min().item<double>(), 0.0) << "estimator k" << (k == KlEstimator::kK2 ? 2 : 3) << " dtype " << dtype;
+    }
+  }
+  // Accuracy where the plain formula loses every digit: k3(1e-4) = 1e-4^2 / 2 + 1e-4^3 / 6 + ...
+  const at::Tensor k3 = kl_penalty(at::zeros({1, 1}, at::kFloat), at::full({1, 1}, 1e-4, at::kFloat), KlEstimator::kK3);
+  EXPECT_NEAR(k3.item<double>(), 5.0e-9, 1e-10);  // exp(x) - x - 1 in float32 gives 0 or +-6e-8 here
+  // and the gradient at equality is 0 (no push when the policy is the reference)
+  at::Tensor lp = at::full({1, 3}, -1.5, at::kFloat).requires_grad_(true);
+  kl_penalty(lp, lp.detach(), KlEstimator::kK3).sum().backward();
+  EXPECT_EQ(lp.grad().abs().max().item<double>(), 0.0);
+}
+
 }  // namespace
 }  // namespace seer::trainer
