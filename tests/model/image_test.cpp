@@ -3,7 +3,10 @@
 // over random declared sizes.
 #include <zlib.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <random>
 
@@ -32,13 +35,26 @@ torch::Tensor as_tensor(const RgbImage& img) {
   return torch::from_blob(const_cast<uint8_t*>(img.pixels.data()), {img.height, img.width, 3}, torch::kUInt8).clone();
 }
 
-const char* kImages[] = {"rgb_china.png", "gray_camera.png", "rgba_coffee.png", "jpeg_flower.jpg", "small_chelsea.png"};
+/// The image files of the golden folder (whatever it holds: names and count are the folder's), sorted.
+std::vector<std::string> golden_images() {
+  std::vector<std::string> out;
+  for (const auto& entry : std::filesystem::directory_iterator(golden_dir())) {
+    std::string ext = entry.path().extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char ch) { return std::tolower(ch); });
+    if (entry.is_regular_file() && (ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".gif" || ext == ".bmp")) {
+      out.push_back(entry.path().filename().string());
+    }
+  }
+  std::sort(out.begin(), out.end());
+  EXPECT_FALSE(out.empty()) << "no images in " << golden_dir();
+  return out;
+}
 
 std::string stem(const std::string& file) { return file.substr(0, file.find('.')); }
 
 TEST(ImageGolden, DecodedPixelsMatchPil) {
   SafetensorsFile cases(golden_dir() + "/cases.safetensors");
-  for (const std::string file : kImages) {
+  for (const std::string& file : golden_images()) {
     const RgbImage img = decode_image_file(golden_dir() + "/" + file, AlphaMode::kDrop);
     auto ref = cases.tensor("image." + stem(file) + ".decoded_u8");
     if (ref.dim() == 2) ref = ref.unsqueeze(-1).expand({-1, -1, 3});  // mode L
@@ -55,7 +71,7 @@ TEST(ImageGolden, ClipAndSiglipMatchTransformers) {
   SafetensorsFile cases(golden_dir() + "/cases.safetensors");
   for (const std::string processor : {"clip", "siglip"}) {
     const ProcessorConfig cfg = load_processor_config(golden_dir() + "/" + processor);
-    for (const std::string file : kImages) {
+    for (const std::string& file : golden_images()) {
       const std::string name = processor + "." + stem(file);
       const RgbImage img = decode_image_file(golden_dir() + "/" + file, AlphaMode::kDrop);
       // The resize intermediate, before crop: within 1 LSB of PIL (exactly, when the decode is exact).
@@ -98,7 +114,7 @@ TEST(ImageGolden, Qwen2VlPatchesMatchTransformers) {
   SafetensorsFile cases(golden_dir() + "/cases.safetensors");
   const ProcessorConfig cfg = load_processor_config(golden_dir() + "/qwen2vl");
   ASSERT_TRUE(cfg.dynamic_resolution());
-  for (const std::string file : kImages) {
+  for (const std::string& file : golden_images()) {
     const std::string name = "qwen2vl." + stem(file);
     if (!cases.contains(name + ".pixel_values")) continue;
     // Pillow's decoded pixels, so that the JPEG decoder is not what is measured here.
@@ -197,7 +213,7 @@ TEST(ImageCases, EveryFieldReportCaseHolds) {
       }
     }
   }
-  EXPECT_EQ(checked, 30);
+  EXPECT_GE(checked, 1) << "no cases in " << cases_dir();  // the folder decides how many
 }
 
 /// A PNG that is only a header (signature + IHDR + IEND) declaring `w` x `h`.

@@ -44,7 +44,7 @@ TEST_P(TokenizerGolden, EveryCaseExact) {
     ++n;
   }
   EXPECT_EQ(failures, 0) << failures << " of " << n << " cases differ";
-  EXPECT_EQ(n, 307);
+  EXPECT_GE(n, 1) << "no cases for " << GetParam();  // the folder decides how many
 }
 
 TEST_P(TokenizerGolden, ChatTemplatesRenderTextAndIdsExactly) {

