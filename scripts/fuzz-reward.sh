@@ -24,5 +24,5 @@ for i, line in enumerate(open(sys.argv[1], encoding="utf-8")):
 PY
 fi
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ASAN_OPTIONS=detect_leaks=1 \
-  "$out/reward_fuzz" "$out/corpus" -max_total_time="$seconds" -max_len=20000 -timeout=5 -rss_limit_mb=4096 \
+  "$out/reward_fuzz" "$out/corpus" -artifact_prefix="$out/" -max_total_time="$seconds" -max_len=20000 -timeout=5 -rss_limit_mb=4096 \
   -print_final_stats=1 2>&1 | tail -n 25

@@ -119,5 +119,5 @@ PY
   *) echo "fuzz: unknown target '$target' (reward, image, config, jsonl, tokenizer, safetensors, proto)" >&2; exit 1 ;;
 esac
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ASAN_OPTIONS=detect_leaks=1 \
-  "$out/${target}_fuzz" "$out/corpus" -max_total_time="$seconds" -max_len="$max_len" -timeout=10 -rss_limit_mb=4096 \
+  "$out/${target}_fuzz" "$out/corpus" -artifact_prefix="$out/" -max_total_time="$seconds" -max_len="$max_len" -timeout=10 -rss_limit_mb=4096 \
   -print_final_stats=1 2>&1 | tail -n 25
