@@ -259,6 +259,30 @@ TEST(CoordinatorService, APushOverTheGroupLimitIsCutOffAndTheServiceGoesOn) {
   coord.finish();
 }
 
+TEST(CoordinatorService, AnOversizedGroupIsRefusedAndTheServiceServesOtherClients) {
+  auto o = options("");
+  o.max_message_bytes = 1 << 20;
+  trainer::Coordinator coord(o, rows(8), trainer::DataOrder(8, 1, false));
+  publish(coord, 0, 0xabc);
+  auto big_client = client(coord, "");
+  auto other = client(coord, "");
+  ASSERT_EQ(big_client.get_prompts("w1", 2, 0).prompts.size(), 2u);
+  v1::Group big = group("0:0", 0, 0xabc, {1, 0});
+  for (int i = 0; i < 1500000; ++i) big.add_prompt_ids(7);  // 1.5 MB of prompt ids (1 byte each), over 1 MiB
+  try {
+    big_client.push({big});
+    ADD_FAILURE() << "a group over cluster.max_message_bytes was taken";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("RESOURCE_EXHAUSTED"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(coord.counts().accepted, 0);
+  // Another client, and the same one, are served as before; the refused prompt's group still counts once.
+  EXPECT_EQ(other.get_prompts("w2", 2, 0).prompts.size(), 2u);
+  EXPECT_EQ(other.push({group("0:2", 0, 0xabc, {1, 0})}).accepted, 1);
+  EXPECT_EQ(big_client.push({group("0:0", 0, 0xabc, {0, 1})}).accepted, 1);
+  coord.finish();
+}
+
 TEST(BatchExchange, AStopRequestOnAnyRankWinsOverAReadyBatch) {
   trainer::Coordinator coord(options(""), rows(8), trainer::DataOrder(8, 1, false));
   publish(coord, 0, 0xabc);
