@@ -31,6 +31,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev prometheus gnuplot-nox
   # the single-node Slurm test of deploy/slurm/seer.sbatch
   slurm-wlm munge
+  openssl iproute2   # tests/e2e/tls_test.sh: a throwaway CA, network namespaces
 )
 
 missing=()
