@@ -134,7 +134,9 @@ nlohmann::json peft_adapter_config(const LoraSpec& spec, const std::string& base
     }
     for (const auto& p : patterns) parts.push_back(p);
   }
-  std::string regex = parts.size() == 1 ? parts.front() : "(" + fmt::format("{}", fmt::join(parts, "|")) + ")";
+  // one fmt::format, not string concatenation: GCC 12 at -O3 warned (-Wstringop-overflow, a false positive) on
+  // "(" + ... + ")"
+  const std::string regex = parts.size() == 1 ? parts.front() : fmt::format("({})", fmt::join(parts, "|"));
   // The keys and defaults of PEFT's LoraConfig.to_dict() as peft 0.21.2 writes them (tests/golden/peft-lora holds
   // a folder it wrote); seer supports the plain LoRA subset and writes the others at their defaults.
   return nlohmann::json{

@@ -17,6 +17,21 @@
 namespace seer::model {
 namespace {
 
+/// A token id from tokenizer.json: an integer in [0, 2^31). Anything else (a float, a negative or huge number,
+/// a string) is a seer::Error naming `what`; nlohmann's own get<int32_t>() converts 1e30 with undefined behaviour
+/// (found by tests/fuzz/tokenizer_fuzz.cpp).
+int32_t token_id(const nlohmann::json& v, const std::string& what) {
+  SEER_CHECK(v.is_number_integer(), "{}: a token id must be an integer, got {}", what, v.dump());
+  if (v.is_number_unsigned()) {
+    const auto u = v.get<uint64_t>();
+    SEER_CHECK(u <= static_cast<uint64_t>(INT32_MAX), "{}: token id {} is out of range", what, u);
+    return static_cast<int32_t>(u);
+  }
+  const auto id = v.get<int64_t>();
+  SEER_CHECK(id >= 0 && id <= INT32_MAX, "{}: token id {} is out of range", what, id);
+  return static_cast<int32_t>(id);
+}
+
 using json = nlohmann::json;
 
 // ---------------------------------------------------------------- UTF-8
@@ -346,7 +361,7 @@ struct Tokenizer::Impl {
         } else {
           const std::string name = item.at("SpecialToken").at("id");
           const auto& st = p.at("special_tokens").at(name);
-          for (const auto& id : st.at("ids")) template_single.emplace_back(false, id.get<int32_t>());
+          for (const auto& id : st.at("ids")) template_single.emplace_back(false, token_id(id, "post_processor special_tokens " + name));
         }
       }
     } else {
@@ -500,8 +515,9 @@ Tokenizer Tokenizer::from_file(const std::string& path) {
                "{}: end_of_word_suffix is not supported", path);
     int32_t max_id = -1;
     for (auto it = m.at("vocab").begin(); it != m.at("vocab").end(); ++it) {
-      impl->vocab[it.key()] = it->get<int32_t>();
-      max_id = std::max(max_id, it->get<int32_t>());
+      const int32_t id = token_id(*it, path + ": model.vocab '" + it.key() + "'");
+      impl->vocab[it.key()] = id;
+      max_id = std::max(max_id, id);
     }
     int rank = 0;
     for (const auto& merge : m.at("merges")) {
@@ -537,7 +553,8 @@ Tokenizer Tokenizer::from_file(const std::string& path) {
       if (it != impl->vocab.end()) impl->unk_id = it->second;
     }
     for (const auto& a : j.value("added_tokens", json::array())) {
-      AddedToken t{a.at("content"), a.at("id"), a.value("special", false), a.value("lstrip", false), a.value("rstrip", false)};
+      AddedToken t{a.at("content"), token_id(a.at("id"), path + ": added_tokens id"), a.value("special", false),
+                   a.value("lstrip", false), a.value("rstrip", false)};
       impl->added.push_back(t);
       impl->vocab[t.content] = t.id;
       max_id = std::max(max_id, t.id);

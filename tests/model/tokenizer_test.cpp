@@ -1,11 +1,15 @@
 // tokenizer.json tokenizers against Hugging Face `tokenizers` outputs (../shared/golden/tokenizers):
 // encode with and without special tokens, and decode, exact for every case of every tokenizer.
+#include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "core/check.h"
 #include "model/chat_template.h"
 #include "model/tokenizer.h"
 
@@ -75,8 +79,45 @@ TEST_P(TokenizerGolden, ChatTemplatesRenderTextAndIdsExactly) {
   EXPECT_GE(n, 3);
 }
 
-INSTANTIATE_TEST_SUITE_P(Tokenizers, TokenizerGolden,
-                         ::testing::Values("qwen3", "llama3", "llama3_1", "llama2", "mistral7b"));
+/// Every sub-folder of the golden tokenizers folder that holds a tokenizer.json (names and count are the folder's).
+std::vector<std::string> golden_tokenizers() {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(tokenizers_dir(), ec)) {
+    if (std::filesystem::exists(entry.path() / "tokenizer.json")) out.push_back(entry.path().filename().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Tokenizers, TokenizerGolden, ::testing::ValuesIn(golden_tokenizers()));
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(TokenizerGolden);
+
+TEST(TokenizerGoldenFolder, HoldsAtLeastOneTokenizer) {
+  EXPECT_FALSE(golden_tokenizers().empty()) << "no */tokenizer.json under " << tokenizers_dir();
+}
+
+// Found by tests/fuzz/tokenizer_fuzz.cpp: a token id of 1e30 reached nlohmann's float-to-int conversion
+// (undefined behaviour). Every id that is not an integer in [0, 2^31) is now a seer::Error naming the field.
+TEST(Tokenizer, TokenIdsThatAreNotIntegersInRangeAreErrorsNamingTheField) {
+  const std::string path = (std::filesystem::temp_directory_path() / "seer-tokenizer-bad-id.json").string();
+  for (const std::string& bad : {std::string("1e30"), std::string("-1"), std::string("4294967296"),
+                                 std::string("18446744073709551615"), std::string("2.5"), std::string("\"7\"")}) {
+    for (const bool in_vocab : {true, false}) {
+      const std::string vocab = in_vocab ? "{\"a\": " + bad + "}" : "{\"a\": 0}";
+      const std::string added = in_vocab ? "[]" : "[{\"id\": " + bad + ", \"content\": \"<x>\"}]";
+      std::ofstream(path) << "{\"model\": {\"type\": \"BPE\", \"vocab\": " << vocab
+                          << ", \"merges\": []}, \"added_tokens\": " << added << "}";
+      try {
+        (void)Tokenizer::from_file(path);
+        ADD_FAILURE() << bad << (in_vocab ? " in the vocabulary" : " as an added token id") << " was accepted";
+      } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find(in_vocab ? "model.vocab" : "added_tokens"), std::string::npos) << e.what();
+      }
+    }
+  }
+  std::filesystem::remove(path);
+}
 
 }  // namespace
 }  // namespace seer::model
