@@ -17,18 +17,24 @@
 namespace seer::model {
 namespace {
 
-/// A token id from tokenizer.json: an integer in [0, 2^31). Anything else (a float, a negative or huge number,
-/// a string) is a seer::Error naming `what`; nlohmann's own get<int32_t>() converts 1e30 with undefined behaviour
-/// (found by tests/fuzz/tokenizer_fuzz.cpp).
+/// Token ids index dense tables, so an id sizes memory: none may reach 2^22 (4,194,304; the largest real
+/// vocabularies hold ~262k). A larger id is a corrupt or hostile file (fuzzing found 2^31 - 1 asking for
+/// gigabytes).
+constexpr int64_t kMaxTokenId = (int64_t{1} << 22) - 1;
+
+/// A token id from tokenizer.json: an integer in [0, kMaxTokenId]. Anything else (a float, a negative or huge
+/// number, a string) is a seer::Error naming `what`; nlohmann's own get<int32_t>() converts 1e30 with undefined
+/// behaviour (found by tests/fuzz/tokenizer_fuzz.cpp).
 int32_t token_id(const nlohmann::json& v, const std::string& what) {
   SEER_CHECK(v.is_number_integer(), "{}: a token id must be an integer, got {}", what, v.dump());
   if (v.is_number_unsigned()) {
     const auto u = v.get<uint64_t>();
-    SEER_CHECK(u <= static_cast<uint64_t>(INT32_MAX), "{}: token id {} is out of range", what, u);
+    SEER_CHECK(u <= static_cast<uint64_t>(kMaxTokenId), "{}: token id {} is out of range (ids stop at {})", what, u,
+               kMaxTokenId);
     return static_cast<int32_t>(u);
   }
   const auto id = v.get<int64_t>();
-  SEER_CHECK(id >= 0 && id <= INT32_MAX, "{}: token id {} is out of range", what, id);
+  SEER_CHECK(id >= 0 && id <= kMaxTokenId, "{}: token id {} is out of range (ids stop at {})", what, id, kMaxTokenId);
   return static_cast<int32_t>(id);
 }
 

@@ -98,10 +98,12 @@ TEST(TokenizerGoldenFolder, HoldsAtLeastOneTokenizer) {
 }
 
 // Found by tests/fuzz/tokenizer_fuzz.cpp: a token id of 1e30 reached nlohmann's float-to-int conversion
-// (undefined behaviour). Every id that is not an integer in [0, 2^31) is now a seer::Error naming the field.
+// (undefined behaviour), and 2^31 - 1 asked for gigabytes of id table. Every id that is not an integer in
+// [0, 2^22) is now a seer::Error naming the field.
 TEST(Tokenizer, TokenIdsThatAreNotIntegersInRangeAreErrorsNamingTheField) {
   const std::string path = (std::filesystem::temp_directory_path() / "seer-tokenizer-bad-id.json").string();
   for (const std::string& bad : {std::string("1e30"), std::string("-1"), std::string("4294967296"),
+                                 std::string("2147483647"), std::string("4194304"),
                                  std::string("18446744073709551615"), std::string("2.5"), std::string("\"7\"")}) {
     for (const bool in_vocab : {true, false}) {
       const std::string vocab = in_vocab ? "{\"a\": " + bad + "}" : "{\"a\": 0}";
