@@ -11,14 +11,17 @@
 //   peer_bench --model DIR [--prompts 4] [--group 8] [--new-tokens 64] [--text-tokens 32] [--threads 2]
 //              [--micro-batch 8] [--seed 1] [--matmul auto|blas|onednn] [--dtype float32|bfloat16|auto]
 // --matmul and --dtype are compute.matmul and compute.*_dtype, with the config's defaults (auto, float32);
-// --rollout-only 1 stops after the rollout (profiling).
+// --rollout-only 1 stops after the rollout; --profile FILE writes a chrome trace of the timed rollout and GRPO step
+// (LibTorch's legacy profiler; bench/profile_ops.py sums it per op).
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
 
 #include <fmt/format.h>
@@ -57,6 +60,7 @@ int main(int argc, char** argv) {
   uint64_t seed = 1;
   std::string matmul = "auto", dtype = "float32";
   bool rollout_only = false;
+  std::string profile;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i];
     const char* v = argv[i + 1];
@@ -71,6 +75,7 @@ int main(int argc, char** argv) {
     else if (k == "--matmul") matmul = v;
     else if (k == "--dtype") dtype = v;
     else if (k == "--rollout-only") rollout_only = std::string(v) == "1";
+    else if (k == "--profile") profile = v;
     else {
       std::fprintf(stderr, "peer_bench: unknown option %s\n", k.c_str());
       return 2;
@@ -120,9 +125,12 @@ int main(int argc, char** argv) {
   policy->set_train(false);
   model::set_compute_dtype(rollout_dtype);
   (void)model::generate(*policy, prompts, G, sp);  // warm-up
+  std::optional<torch::autograd::profiler::RecordProfile> trace;
+  if (!profile.empty()) trace.emplace(profile + ".rollout.json");
   auto t0 = Clock::now();
   const model::Generation gen = model::generate(*policy, prompts, G, sp);
   const double rollout_s = since(t0);
+  trace.reset();
   int64_t generated = 0;
   for (int64_t n : gen.lengths) generated += n;
   std::printf("{\"bench\":\"peer_seer\",%s,\"part\":\"rollout\",\"prompts\":%lld,\"group\":%lld,\"prompt_tokens\":%lld,"
@@ -165,9 +173,11 @@ int main(int argc, char** argv) {
     policy->set_train(true);
     trainer::AdamW opt(trainable(*policy), {});
     (void)trainer::policy_update(*policy, reference.get(), opt, *comm, groups, po);  // warm-up
+    if (!profile.empty()) trace.emplace(profile + ".grpo.json");
     t0 = Clock::now();
     (void)trainer::policy_update(*policy, reference.get(), opt, *comm, groups, po);
     const double s = since(t0);
+    trace.reset();
     std::printf("{\"bench\":\"peer_seer\",%s,\"part\":\"grpo\",\"sequences\":%lld,\"seconds\":%.4f,\"tokens_per_s\":%.2f}\n",
                 setup(learner_dtype).c_str(), static_cast<long long>(P * G), s, static_cast<double>(generated) / s);
   }

@@ -76,15 +76,21 @@ torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const to
 
 torch::Tensor attention_eager(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                               const torch::Tensor& allowed, double scale) {
-  const auto [kk, vv] = expand_kv(q, k, v);
-  auto scores = torch::matmul(q, kk.transpose(-1, -2)) * scale;  // (B, H, Tq, Tk)
+  // Grouped-query attention without copying K/V per query head: the rep = H / Hkv query heads that read one
+  // key/value head are stacked as rows of one product, q (B, Hkv, rep·Tq, d) · kᵀ (same dot products as
+  // transformers' repeat_kv, whose copy of the whole cache per layer dominated a decode step).
+  const int64_t B = q.size(0), H = q.size(1), Tq = q.size(2), d = q.size(3), Hkv = k.size(1), Tk = k.size(2);
+  SEER_CHECK(H % Hkv == 0, "attention: {} query heads are not a multiple of {} key/value heads", H, Hkv);
+  const int64_t rep = H / Hkv;
+  auto scores = torch::matmul(q.reshape({B, Hkv, rep * Tq, d}), k.transpose(-1, -2)) * scale;  // (B, Hkv, rep·Tq, Tk)
   // Masked and normalised in float32 (float64 stays): the fill value would overflow bf16.
   if (q.scalar_type() != torch::kDouble) scores = scores.to(torch::kFloat32);
+  scores = scores.view({B, Hkv, rep, Tq, Tk});
   if (allowed.defined()) {
-    scores = scores.masked_fill(allowed.logical_not().unsqueeze(1), std::numeric_limits<float>::lowest());
+    scores = scores.masked_fill(allowed.logical_not().unsqueeze(1).unsqueeze(1), std::numeric_limits<float>::lowest());
   }
-  auto probs = torch::softmax(scores, -1).to(q.scalar_type());
-  return torch::matmul(probs, vv);
+  auto probs = torch::softmax(scores, -1).to(q.scalar_type()).view({B, Hkv, rep * Tq, Tk});
+  return torch::matmul(probs, v).view({B, H, Tq, d});
 }
 
 }  // namespace seer::model
