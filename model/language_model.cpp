@@ -27,6 +27,17 @@ KvCache expand_rows(const KvCache& cache, int64_t times) {
   return out;
 }
 
+SharedKv share_cache(const KvCache& cache, int64_t length, std::vector<int64_t> rows) {
+  SEER_CHECK(length >= 1 && length <= cache.length, "share_cache: {} positions asked, the cache holds {}", length,
+             cache.length);
+  SharedKv s;
+  for (const auto& t : cache.k) s.k.push_back(t.narrow(2, 0, length));
+  for (const auto& t : cache.v) s.v.push_back(t.narrow(2, 0, length));
+  s.valid = cache.valid.narrow(1, 0, length);
+  s.rows = std::move(rows);
+  return s;
+}
+
 DecoderLayerImpl::DecoderLayerImpl(const TextConfig& c, int64_t index) : c_(c), index_(index) {
   const int64_t D = c.hidden_size, H = c.num_attention_heads, Hkv = c.num_key_value_heads, d = c.head_dim;
   input_layernorm = register_module("input_layernorm", RmsNorm(D, c.rms_norm_eps));
@@ -45,7 +56,7 @@ DecoderLayerImpl::DecoderLayerImpl(const TextConfig& c, int64_t index) : c_(c), 
 }
 
 torch::Tensor DecoderLayerImpl::forward(const torch::Tensor& x, const RotaryTable& rotary,
-                                        const torch::Tensor& allowed, KvCache* cache) {
+                                        const torch::Tensor& allowed, KvCache* cache, const SharedKv* shared) {
   const int64_t B = x.size(0), T = x.size(1), H = c_.num_attention_heads, Hkv = c_.num_key_value_heads, d = c_.head_dim;
   auto h = input_layernorm(x);
   auto q = apply_rotary(q_proj(h).view({B, T, H, d}).transpose(1, 2), rotary);    // (B, H, T, d)
@@ -60,7 +71,11 @@ torch::Tensor DecoderLayerImpl::forward(const torch::Tensor& x, const RotaryTabl
     k = ck.narrow(2, 0, start + T);
     v = cv.narrow(2, 0, start + T);
   }
-  auto a = attention(q, k, v, allowed, 1.0 / std::sqrt(static_cast<double>(d)));  // (B, H, T, d)
+  const double scale = 1.0 / std::sqrt(static_cast<double>(d));
+  const auto i = static_cast<size_t>(index_);
+  auto a = shared == nullptr ? attention(q, k, v, allowed, scale)  // (B, H, T, d)
+                             : attention_shared_prefix(q, k, v, allowed, shared->k[i], shared->v[i], shared->valid,
+                                                       shared->rows, scale);
   h = x + o_proj(a.transpose(1, 2).reshape({B, T, H * d}));
   auto m = post_attention_layernorm(h);
   return h + down_proj(torch::silu(gate_proj(m)) * up_proj(m));
@@ -77,7 +92,7 @@ torch::Tensor DecoderImpl::embed(const torch::Tensor& ids) { return embed_tokens
 
 torch::Tensor DecoderImpl::forward(const torch::Tensor& embeds, const torch::Tensor& positions,
                                    const torch::Tensor& key_valid, KvCache* cache,
-                                   std::vector<torch::Tensor>* layer_outputs) {
+                                   std::vector<torch::Tensor>* layer_outputs, const SharedKv* shared) {
   const int64_t T = embeds.size(1);
   const int64_t past = cache != nullptr ? cache->length : 0;
   SEER_CHECK(key_valid.size(1) == past + T, "decoder: key_valid covers {} positions, expected cache {} + new {}",
@@ -95,6 +110,9 @@ torch::Tensor DecoderImpl::forward(const torch::Tensor& embeds, const torch::Ten
   const RotaryTable rotary = rotary_table(positions, c_.head_dim, c_.rope_theta, c_.mrope_section, embeds.scalar_type());
   auto x = embeds;
   const bool recompute = checkpoint_layers_ && is_training() && cache == nullptr && torch::GradMode::is_enabled();
+  SEER_CHECK(shared == nullptr || !recompute, "decoder: a shared prompt cannot run with gradient checkpointing");
+  SEER_CHECK(shared == nullptr || shared->k.size() == layers->size(), "decoder: shared prompt keys for {} layers, the model has {}",
+             shared ? shared->k.size() : 0, layers->size());
   for (size_t i = 0; i < layers->size(); ++i) {
     if (recompute) {
       // By value: backward runs the block after this function has returned.
@@ -102,7 +120,7 @@ torch::Tensor DecoderImpl::forward(const torch::Tensor& embeds, const torch::Ten
       x = checkpointed([layer, rotary, allowed](const torch::Tensor& h) { return layer->forward(h, rotary, allowed, nullptr); },
                        x);
     } else {
-      x = layers[i]->as<DecoderLayerImpl>()->forward(x, rotary, allowed, cache);
+      x = layers[i]->as<DecoderLayerImpl>()->forward(x, rotary, allowed, cache, shared);
     }
     if (layer_outputs != nullptr) layer_outputs->push_back(x);
   }

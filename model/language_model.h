@@ -16,9 +16,10 @@ class DecoderLayerImpl : public torch::nn::Module {
  public:
   DecoderLayerImpl(const TextConfig& c, int64_t index);
   /// x (B, T, D); rotary cos/sin of the tokens' positions; allowed (B, T, Tk) bool over all keys (cache +
-  /// new); cache: keys/values of these tokens are written at [cache->length, cache->length + T) when given.
+  /// new); cache: keys/values of these tokens are written at [cache->length, cache->length + T) when given;
+  /// shared: each row also attends to its shared prompt's keys before all of these (attention_shared_prefix).
   torch::Tensor forward(const torch::Tensor& x, const RotaryTable& rotary, const torch::Tensor& allowed,
-                        KvCache* cache);
+                        KvCache* cache, const SharedKv* shared = nullptr);
 
  private:
   TextConfig c_;
@@ -38,8 +39,11 @@ class DecoderImpl : public torch::nn::Module {
   /// embeds (B, T, D), positions (B, T) int64 (or (3, B, T) for M-RoPE, rotary.h), key_valid (B, Tk) bool marking real (non-pad) keys over
   /// cache + new tokens (Tk = cache length + T). Causal within the frame. Advances cache->length by T.
   /// Returns the final-normed hidden states (B, T, D); `layer_outputs` gets each layer's output.
+  /// `shared`: keys/values of prompts that runs of rows share, attended before the cache and the new tokens
+  /// (kv_cache.h SharedKv; positions then continue the prompt's). Not with gradient checkpointing.
   torch::Tensor forward(const torch::Tensor& embeds, const torch::Tensor& positions, const torch::Tensor& key_valid,
-                        KvCache* cache, std::vector<torch::Tensor>* layer_outputs = nullptr);
+                        KvCache* cache, std::vector<torch::Tensor>* layer_outputs = nullptr,
+                        const SharedKv* shared = nullptr);
   torch::nn::Embedding embed_tokens{nullptr};
   /// On: in training mode with autograd on and no KV cache, each layer's activations are recomputed in backward
   /// instead of kept (activation_checkpoint.h); same gradients, less memory, one more layer forward each.

@@ -38,6 +38,7 @@ torch::Tensor RmsNormImpl::forward(const torch::Tensor& x) {
   return weight * h.to(in_dtype);
 }
 
+#if SEER_HAVE_SDPA
 namespace {
 
 /// k, v with each key/value head repeated for its H/Hkv query heads (transformers' repeat_kv).
@@ -49,6 +50,7 @@ std::pair<torch::Tensor, torch::Tensor> expand_kv(const torch::Tensor& q, const 
 }
 
 }  // namespace
+#endif
 
 bool attention_is_sdpa() { return SEER_HAVE_SDPA != 0; }
 
@@ -91,6 +93,54 @@ torch::Tensor attention_eager(const torch::Tensor& q, const torch::Tensor& k, co
   }
   auto probs = torch::softmax(scores, -1).to(q.scalar_type()).view({B, Hkv, rep * Tq, Tk});
   return torch::matmul(probs, v).view({B, H, Tq, d});
+}
+
+torch::Tensor attention_shared_prefix(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                      const torch::Tensor& allowed, const torch::Tensor& prefix_k,
+                                      const torch::Tensor& prefix_v, const torch::Tensor& prefix_valid,
+                                      const std::vector<int64_t>& rows, double scale) {
+  const int64_t B = q.size(0), H = q.size(1), Tq = q.size(2), d = q.size(3), Hkv = k.size(1), Tk = k.size(2);
+  const int64_t U = prefix_k.size(0), Tp = prefix_k.size(2);
+  SEER_CHECK(H % Hkv == 0 && prefix_k.size(1) == Hkv, "attention: {} query heads, {} and {} key/value heads", H, Hkv,
+             prefix_k.size(1));
+  SEER_CHECK(static_cast<int64_t>(rows.size()) == U, "attention: {} shared prompts but {} row counts", U, rows.size());
+  int64_t sum = 0;
+  for (int64_t n : rows) sum += n;
+  SEER_CHECK(sum == B, "attention: the shared prompts' row counts add up to {}, the batch has {} rows", sum, B);
+  const int64_t rep = H / Hkv, Q = rep * Tq;  // query rows per key/value head and batch row
+  const auto qg = q.reshape({B, Hkv, Q, d});
+  // Prompt scores, one product per prompt over all its rows: (Hkv, n·Q, d) · (Hkv, d, Tp).
+  std::vector<torch::Tensor> parts;
+  int64_t start = 0;
+  for (int64_t u = 0; u < U; ++u) {
+    const int64_t n = rows[static_cast<size_t>(u)];
+    auto qu = qg.narrow(0, start, n).permute({1, 0, 2, 3}).reshape({Hkv, n * Q, d});
+    auto su = torch::matmul(qu, prefix_k[u].transpose(-1, -2));  // (Hkv, n·Q, Tp)
+    parts.push_back(su.view({Hkv, n, Q, Tp}).permute({1, 0, 2, 3}));
+    start += n;
+  }
+  auto prefix_scores = torch::cat(parts, 0);                       // (B, Hkv, Q, Tp)
+  auto own_scores = torch::matmul(qg, k.transpose(-1, -2));        // (B, Hkv, Q, Tk)
+  auto scores = torch::cat({prefix_scores, own_scores}, -1) * scale;
+  if (q.scalar_type() != torch::kDouble) scores = scores.to(torch::kFloat32);
+  auto counts = torch::tensor(rows, torch::TensorOptions().dtype(torch::kLong)).to(prefix_valid.device());
+  auto prefix_rows = prefix_valid.repeat_interleave(counts, 0);   // (B, Tp)
+  auto own = allowed.defined() ? allowed : torch::ones({B, Tq, Tk}, prefix_valid.options());
+  auto ok = torch::cat({prefix_rows.unsqueeze(1).expand({B, Tq, Tp}), own.expand({B, Tq, Tk})}, -1);  // (B, Tq, Tp+Tk)
+  scores = scores.view({B, Hkv, rep, Tq, Tp + Tk}).masked_fill(ok.logical_not().unsqueeze(1).unsqueeze(1),
+                                                              std::numeric_limits<float>::lowest());
+  auto probs = torch::softmax(scores, -1).to(q.scalar_type()).view({B, Hkv, Q, Tp + Tk});
+  auto out = torch::matmul(probs.narrow(-1, Tp, Tk), v);           // (B, Hkv, Q, d)
+  auto prefix_probs = probs.narrow(-1, 0, Tp);
+  parts.clear();
+  start = 0;
+  for (int64_t u = 0; u < U; ++u) {
+    const int64_t n = rows[static_cast<size_t>(u)];
+    auto pu = prefix_probs.narrow(0, start, n).permute({1, 0, 2, 3}).reshape({Hkv, n * Q, Tp});
+    parts.push_back(torch::matmul(pu, prefix_v[u]).view({Hkv, n, Q, d}).permute({1, 0, 2, 3}));
+    start += n;
+  }
+  return (out + torch::cat(parts, 0)).view({B, H, Tq, d});
 }
 
 }  // namespace seer::model

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -290,10 +291,10 @@ at::Tensor Vlm::embed(const at::Tensor& ids, const at::Tensor& features) {
 }
 
 at::Tensor Vlm::decode(const at::Tensor& embeds, const at::Tensor& positions, const at::Tensor& key_valid,
-                       KvCache* cache, std::vector<at::Tensor>* layer_outputs) {
+                       KvCache* cache, std::vector<at::Tensor>* layer_outputs, const SharedKv* shared) {
   if (cache != nullptr && cache->length == 0) ++impl_->prefill_passes;
   return impl_->module->decoder->forward(embeds, positions.to(impl_->device), key_valid.to(impl_->device), cache,
-                                         layer_outputs);
+                                         layer_outputs, shared);
 }
 
 at::Tensor Vlm::logits(const at::Tensor& hidden) {
@@ -305,30 +306,91 @@ at::Tensor Vlm::logits(const at::Tensor& hidden) {
 
 TokenLogprobs Vlm::token_logprobs(const at::Tensor& ids, const at::Tensor& attention_mask, const at::Tensor& features,
                                   const at::Tensor& target_mask, double temperature, bool with_entropy,
-                                  const at::Tensor& position_ids) {
+                                  const at::Tensor& position_ids, const SharedPrompts* shared) {
   SEER_CHECK(temperature > 0, "token_logprobs: temperature must be > 0, got {}", temperature);
   auto ids_dev = ids.to(impl_->device);
   auto mask = attention_mask.to(impl_->device).to(torch::kBool);
   auto targets = target_mask.to(impl_->device).to(torch::kBool);
-  auto positions = position_ids.defined() ? position_ids : sequential_positions(mask);
-  auto hidden = decode(embed(ids_dev, features), positions, mask, nullptr);  // (B, T, D)
-  // Position t-1 predicts token t: only the rows that predict a target go through lm_head.
-  auto predicts = torch::zeros_like(targets);
-  predicts.narrow(1, 0, targets.size(1) - 1).copy_(targets.narrow(1, 1, targets.size(1) - 1));
-  auto h = hidden.index({predicts});                                            // (K, D)
-  auto chosen = ids_dev.index({targets});                                        // (K)
+  auto positions = (position_ids.defined() ? position_ids : sequential_positions(mask)).to(impl_->device);
+  at::Tensor h, chosen;  // (K, D) the hidden state before each target, (K) the target ids, row-major order
+  if (shared == nullptr) {
+    auto hidden = decode(embed(ids_dev, features), positions, mask, nullptr);  // (B, T, D)
+    // Position t-1 predicts token t: only the rows that predict a target go through lm_head.
+    auto predicts = torch::zeros_like(targets);
+    predicts.narrow(1, 0, targets.size(1) - 1).copy_(targets.narrow(1, 1, targets.size(1) - 1));
+    h = hidden.index({predicts});
+    chosen = ids_dev.index({targets});
+  } else {
+    std::tie(h, chosen) = shared_prompt_pass(ids_dev, mask, features, targets, positions, *shared);
+  }
   auto per_row = target_logprobs([this](const torch::Tensor& x) { return logits(x); }, h, chosen,
                                  impl_->config.text.vocab_size, temperature, with_entropy, impl_->logprob_chunk_bytes);
   TokenLogprobs out;
   // float32 (float64 for a float64 model: gradient checks need it)
-  const auto out_dtype = hidden.scalar_type() == torch::kDouble ? torch::kDouble : torch::kFloat32;
-  out.logprobs = torch::zeros(targets.sizes(), hidden.options().dtype(out_dtype));
+  const auto out_dtype = h.scalar_type() == torch::kDouble ? torch::kDouble : torch::kFloat32;
+  out.logprobs = torch::zeros(targets.sizes(), h.options().dtype(out_dtype));
   out.logprobs = out.logprobs.index_put({targets}, per_row.logprobs);
   if (with_entropy) {
     out.entropy = torch::zeros(targets.sizes(), out.logprobs.options());
     out.entropy = out.entropy.index_put({targets}, per_row.entropy);
   }
   return out;
+}
+
+std::pair<at::Tensor, at::Tensor> Vlm::shared_prompt_pass(const at::Tensor& ids, const at::Tensor& mask,
+                                                         const at::Tensor& features, const at::Tensor& targets,
+                                                         const at::Tensor& positions, const SharedPrompts& shared) {
+  const int64_t B = ids.size(0), T = ids.size(1), U = static_cast<int64_t>(shared.rows.size());
+  SEER_CHECK(U >= 1 && shared.length.size() == shared.rows.size(),
+             "token_logprobs: {} shared prompt run lengths for {} prompts", shared.rows.size(), shared.length.size());
+  // Per row: its prompt's length; per prompt: its first row.
+  std::vector<int64_t> row_prompt_len, first_row;
+  int64_t Tp = 0;
+  for (int64_t u = 0; u < U; ++u) {
+    const int64_t n = shared.rows[static_cast<size_t>(u)], L = shared.length[static_cast<size_t>(u)];
+    SEER_CHECK(n >= 1 && L >= 1 && L < T, "token_logprobs: shared prompt {} has {} rows and {} tokens (batch of {} positions)",
+               u, n, L, T);
+    first_row.push_back(static_cast<int64_t>(row_prompt_len.size()));
+    row_prompt_len.insert(row_prompt_len.end(), static_cast<size_t>(n), L);
+    Tp = std::max(Tp, L);
+  }
+  SEER_CHECK(static_cast<int64_t>(row_prompt_len.size()) == B, "token_logprobs: shared prompts cover {} rows, the batch has {}",
+             row_prompt_len.size(), B);
+  const auto dev = ids.device();
+  const auto lopt = torch::TensorOptions().dtype(torch::kLong).device(dev);
+  auto L_row = torch::tensor(row_prompt_len, torch::kLong).to(dev);                          // (B)
+  auto first = torch::tensor(first_row, torch::kLong).to(dev);                               // (U)
+  auto j_all = torch::arange(T, lopt).unsqueeze(0);                                           // (1, T)
+  SEER_CHECK(!(targets & (j_all < L_row.unsqueeze(1))).any().item<bool>(),
+             "token_logprobs: a target token lies inside its row's shared prompt");
+  const int64_t pad = std::max<int64_t>(0, impl_->config.text.pad_token_id);
+  // The prompts, once each: (U, Tp), right-padded.
+  auto L_u = L_row.index_select(0, first);
+  auto p_valid = (torch::arange(Tp, lopt).unsqueeze(0) < L_u.unsqueeze(1)) & mask.index_select(0, first).narrow(1, 0, Tp);
+  auto p_ids = torch::where(p_valid, ids.index_select(0, first).narrow(1, 0, Tp), torch::full({}, pad, lopt));
+  auto p_pos = positions.index_select(positions.dim() - 2, first).narrow(positions.dim() - 1, 0, Tp);
+  KvCache cache = new_cache(U, Tp);
+  auto p_hidden = decode(embed(p_ids, features), p_pos, p_valid, &cache);                    // (U, Tp, D)
+  // The rest of each row, (B, Ts), right-padded: full position L_row + j.
+  const int64_t Ts = (mask.sum(1) - L_row).max().item<int64_t>();
+  SEER_CHECK(Ts >= 1, "token_logprobs: no row has tokens after its shared prompt");
+  auto j = torch::arange(Ts, lopt).unsqueeze(0);
+  auto idx = (L_row.unsqueeze(1) + j).clamp_max(T - 1);                                       // (B, Ts)
+  auto s_valid = (L_row.unsqueeze(1) + j < T) & mask.gather(1, idx);
+  auto s_ids = torch::where(s_valid, ids.gather(1, idx), torch::full({}, pad, lopt));
+  auto s_targets = targets.gather(1, idx) & s_valid;
+  at::Tensor s_pos = positions.dim() == 3 ? positions.gather(2, idx.unsqueeze(0).expand({positions.size(0), B, Ts}))
+                                          : positions.gather(1, idx);
+  std::vector<int64_t> rows = shared.rows;
+  const SharedKv kv = share_cache(cache, Tp, std::move(rows));
+  auto s_hidden = decode(embed(s_ids, at::Tensor()), s_pos, s_valid, nullptr, nullptr, &kv);  // (B, Ts, D)
+  // Row r's suffix token j is predicted by its suffix position j - 1, or (j = 0) by its prompt's last position.
+  auto last = p_hidden.gather(1, (L_u - 1).view({U, 1, 1}).expand({U, 1, p_hidden.size(2)}));  // (U, 1, D)
+  auto counts = torch::tensor(shared.rows, torch::kLong).to(dev);
+  auto before = torch::cat({last.repeat_interleave(counts, 0), s_hidden.narrow(1, 0, Ts - 1)}, 1);  // (B, Ts, D)
+  SEER_CHECK(s_targets.sum().item<int64_t>() == targets.sum().item<int64_t>(),
+             "token_logprobs: targets outside the rows' valid tokens");
+  return {before.index({s_targets}), s_ids.index({s_targets})};
 }
 
 KvCache Vlm::new_cache(int64_t rows, int64_t capacity) const {

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <ATen/core/Tensor.h>
@@ -45,6 +46,13 @@ struct VisionTrace {
 struct TokenLogprobs {
   at::Tensor logprobs;  ///< (B, T) float32: log p(ids[b,t] | ids[b,<t]) at target positions, 0 elsewhere
   at::Tensor entropy;   ///< (B, T) float32 entropy of the predictive distribution at target positions (if asked)
+};
+
+/// Rows of a training batch that share their prompt: runs of consecutive rows (a GRPO group's samples). The
+/// prompt is computed once per run and its keys/values read by every row of it (kv_cache.h SharedKv).
+struct SharedPrompts {
+  std::vector<int64_t> rows;    ///< per prompt: how many consecutive batch rows share it (sum = B)
+  std::vector<int64_t> length;  ///< per prompt: its tokens, the leading ids of each of its rows (no targets there)
 };
 
 class Vlm {
@@ -114,8 +122,10 @@ class Vlm {
 
   /// Decoder: embeds (B, T, D), positions (B, T) or (3, B, T) int64, key_valid (B, cache length + T) bool.
   /// Returns final-normed hidden states (B, T, D). `layer_outputs` receives each layer's output.
+  /// `shared`: keys/values of prompts that runs of rows share, attended before the cache and the new tokens.
   at::Tensor decode(const at::Tensor& embeds, const at::Tensor& positions, const at::Tensor& key_valid,
-                    KvCache* cache = nullptr, std::vector<at::Tensor>* layer_outputs = nullptr);
+                    KvCache* cache = nullptr, std::vector<at::Tensor>* layer_outputs = nullptr,
+                    const SharedKv* shared = nullptr);
   /// lm_head (or the tied embedding matrix): hidden (..., D) -> logits (..., V) float32 (float64 for a float64 model).
   at::Tensor logits(const at::Tensor& hidden);
 
@@ -124,9 +134,13 @@ class Vlm {
   /// position; t = 0 is never a target). log_softmax(logits / temperature) only at target positions: no
   /// full-vocabulary logits for prompt tokens. Differentiable. `position_ids` from positions() (undefined = the
   /// running count, right for models without M-RoPE).
+  /// With `shared` (rows right-padded, each run's prompt at its rows' start), each prompt runs once and its rows'
+  /// remaining tokens attend to its keys: the same log-probs and gradients as without, for a fraction of the work
+  /// when prompts are long (GRPO's G samples of one prompt). `features` then holds each prompt's image features
+  /// once, in prompt order. Not with gradient checkpointing. Throws seer::Error when a target lies in a prompt.
   TokenLogprobs token_logprobs(const at::Tensor& ids, const at::Tensor& attention_mask, const at::Tensor& features,
                                const at::Tensor& target_mask, double temperature = 1.0, bool with_entropy = false,
-                               const at::Tensor& position_ids = {});
+                               const at::Tensor& position_ids = {}, const SharedPrompts* shared = nullptr);
 
   /// An empty KV cache sized for `rows` sequences of up to `capacity` tokens.
   KvCache new_cache(int64_t rows, int64_t capacity) const;
@@ -153,6 +167,10 @@ class Vlm {
  private:
   struct Impl;
   explicit Vlm(std::unique_ptr<Impl> impl);
+  /// token_logprobs with shared prompts: the hidden state before each target (K, D) and the targets (K), row-major.
+  std::pair<at::Tensor, at::Tensor> shared_prompt_pass(const at::Tensor& ids, const at::Tensor& mask,
+                                                       const at::Tensor& features, const at::Tensor& targets,
+                                                       const at::Tensor& positions, const SharedPrompts& shared);
   /// Moves the module to the device and dtype of `options`, adds options.lora's adapters and sets the freeze
   /// flags.
   static std::unique_ptr<Vlm> finish(std::unique_ptr<Impl> impl, const LoadOptions& options);
