@@ -128,6 +128,8 @@ struct TrainerConfig {
   int64_t allreduce_bucket_bytes = 25 << 20;
   bool shard_optimizer = false;         ///< AdamW state and gradient sum sharded across learner ranks (ZeRO 1-2)
   bool gradient_checkpointing = false;  ///< Recompute each decoder layer's activations in backward (less memory)
+  bool share_prompts = true;            ///< GRPO: a group's prompt computed once per micro-batch, its samples
+                                        ///< attending to its keys (same gradients, less work)
   std::string overlap_allreduce = "auto";  ///< auto (on with NCCL) | on | off: all-reduce buckets during backward
 };
 

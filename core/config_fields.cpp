@@ -137,6 +137,10 @@ ConfigSchema::ConfigSchema(ExperimentConfig& c) {
                  "(auto = on; not with shard_optimizer; off: one copy into temporary buckets after backward)");
   trainer.flag("gradient_checkpointing", &c.trainer.gradient_checkpointing,
                "recompute each decoder layer's activations in backward: same gradients, less memory, ~1/3 more compute");
+  trainer.flag("share_prompts", &c.trainer.share_prompts,
+               "GRPO: each group's prompt (image tokens included) runs once per micro-batch and its samples attend to "
+               "its keys: same log-probs and gradients, the prompt's work once instead of once per sample (the "
+               "policy pass shares only without gradient_checkpointing)");
 
   SchemaBuilder checkpoint(*this, "checkpoint");
   checkpoint.text("dir", &c.checkpoint.dir, "checkpoint folder (\"\" = <run_dir>/checkpoints)");

@@ -48,6 +48,7 @@ class DecoderImpl : public torch::nn::Module {
   /// On: in training mode with autograd on and no KV cache, each layer's activations are recomputed in backward
   /// instead of kept (activation_checkpoint.h); same gradients, less memory, one more layer forward each.
   void set_gradient_checkpointing(bool on) { checkpoint_layers_ = on; }
+  bool gradient_checkpointing() const { return checkpoint_layers_; }
 
  private:
   TextConfig c_;

@@ -424,6 +424,7 @@ void Vlm::set_train(bool train) {
 }
 
 void Vlm::set_gradient_checkpointing(bool on) { impl_->module->decoder->set_gradient_checkpointing(on); }
+bool Vlm::gradient_checkpointing() const { return impl_->module->decoder->gradient_checkpointing(); }
 
 void Vlm::set_logprob_chunk_bytes(int64_t bytes) { impl_->logprob_chunk_bytes = bytes; }
 

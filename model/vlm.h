@@ -154,6 +154,7 @@ class Vlm {
   /// Activation checkpointing per decoder layer while training (trainer.gradient_checkpointing): the same
   /// gradients with one layer's input kept per layer instead of all its activations.
   void set_gradient_checkpointing(bool on);
+  bool gradient_checkpointing() const;
   /// token_logprobs computes the lm_head and log-softmax in row chunks of about `bytes` of float32 logits each
   /// (default kDefaultLogprobChunkBytes; <= 0: all rows at once), recomputing a chunk in backward instead of
   /// keeping every row's (vocabulary-wide) log-softmax. Same values as one pass; rows below one chunk run as one.

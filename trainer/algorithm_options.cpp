@@ -38,6 +38,7 @@ PolicyUpdateOptions policy_update_options(const ExperimentConfig& c, int64_t pad
   // A trained vision tower drifts from the reference's, so the reference then needs its own vision pass.
   o.reference_shares_vision =
       c.model.freeze_vision_tower && (c.model.reference_path.empty() || c.model.reference_path == c.model.path);
+  o.share_prompts = c.trainer.share_prompts;
   o.pad_id = pad_id;
   return o;
 }

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <numeric>
 #include <optional>
 #include <type_traits>
 
@@ -28,12 +29,15 @@ struct Flat {
   std::vector<at::Tensor> pixel_values;  ///< one per image index
   std::vector<int64_t> mini_batch;       ///< per sequence, non-decreasing (groups come in mini-batch order)
   std::vector<std::string> group_ids;    ///< per sequence
+  std::vector<int64_t> group;            ///< per sequence: index of its group in the step's list
+  std::vector<int64_t> prompt_length;    ///< per sequence: its prompt's tokens
   std::vector<double> rewards;           ///< per sequence
 };
 
 Flat flatten(const std::vector<Group>& groups) {
   Flat f;
   for (const Group& g : groups) {
+    const auto group_index = static_cast<int64_t>(&g - groups.data());
     std::vector<int64_t> images;
     for (const at::Tensor& px : g.pixel_values) {
       images.push_back(static_cast<int64_t>(f.pixel_values.size()));
@@ -54,6 +58,8 @@ Flat flatten(const std::vector<Group>& groups) {
       f.rollout_logprobs.push_back(&c.rollout_logprobs);
       f.mini_batch.push_back(g.mini_batch);
       f.group_ids.push_back(g.prompt_id);
+      f.group.push_back(group_index);
+      f.prompt_length.push_back(static_cast<int64_t>(g.prompt.size()));
       f.rewards.push_back(*c.reward);
     }
   }
@@ -73,6 +79,8 @@ void permute(Flat& f, const std::vector<size_t>& order) {
   take(f.rollout_logprobs);
   take(f.mini_batch);
   take(f.group_ids);
+  take(f.group);
+  take(f.prompt_length);
   take(f.rewards);
 }
 
@@ -89,10 +97,6 @@ at::Tensor on_targets(const at::Tensor& target, const std::vector<const std::vec
     }
   }
   return out;
-}
-
-at::Tensor features_for(model::Vlm& model, const MicroBatch& mb) {
-  return mb.images.defined() ? model.project(mb.images) : at::Tensor();
 }
 
 }  // namespace
@@ -142,11 +146,11 @@ PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW
   // Image features of sequences [begin, end), rows in row order, the tower run once per distinct image: the
   // G sequences of a group share one image, so a trainable tower costs one pass per prompt, not per sample
   // (the rows' gradients sum back into the shared pass: same gradient, G times less work).
-  auto features_of = [&](model::Vlm& m, size_t begin, size_t end) {
+  auto features_of = [&](model::Vlm& m, const std::vector<size_t>& seqs) {
     std::vector<at::Tensor> px;
     std::vector<size_t> rows;
     std::map<int64_t, size_t> slot;  // image index -> position in px
-    for (size_t i = begin; i < end; ++i) {
+    for (size_t i : seqs) {
       for (int64_t image : f.sequences[i].images) {
         auto [it, fresh] = slot.emplace(image, px.size());
         if (fresh) px.push_back(f.pixel_values[static_cast<size_t>(image)]);
@@ -177,6 +181,17 @@ PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW
   if (need_vision) {
     for (size_t i = 0; i < vision.size(); ++i) vision[i] = policy.vision_features(f.pixel_values[i]);
   }
+  // The selected vision features of the given sequences' images, rows in order (as collate lays them out).
+  auto vision_rows = [&](const std::vector<size_t>& seqs) {
+    std::vector<at::Tensor> rows;
+    for (size_t i : seqs) {
+      for (int64_t image : f.sequences[i].images) {
+        const at::Tensor& v = vision[static_cast<size_t>(image)];
+        if (v.defined()) rows.push_back(v.reshape({-1, v.size(-1)}));
+      }
+    }
+    return rows.empty() ? at::Tensor() : at::cat(rows, 0);
+  };
 
   // Micro-batches inside mini-batches: mini-batch m holds this rank's sequences [cut[m], cut[m+1]).
   std::vector<size_t> cut(static_cast<size_t>(o.mini_batches) + 1, 0);
@@ -192,22 +207,60 @@ PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW
     std::vector<size_t> order;
     order.reserve(n);
     for (size_t m = 0; m + 1 < cut.size(); ++m) {
-      const std::vector<size_t> part = length_order(f.sequences, cut[m], cut[m + 1]);
+      // With shared prompts a group's samples stay together, so a micro-batch holds few prompts.
+      const std::vector<size_t> part = o.share_prompts ? group_length_order(f.sequences, f.group, cut[m], cut[m + 1])
+                                                       : length_order(f.sequences, cut[m], cut[m + 1]);
       order.insert(order.end(), part.begin(), part.end());
     }
     permute(f, order);
   }
-  struct Micro { size_t begin, end; int64_t mini; MicroBatch batch; at::Tensor old, ref, rollout, positions; };
+  struct Micro {
+    size_t begin, end;
+    int64_t mini;
+    MicroBatch batch;
+    at::Tensor old, ref, rollout, positions;
+    std::optional<model::SharedPrompts> shared;  ///< runs of one group's samples, each prompt computed once
+    std::vector<size_t> prompt_rows;             ///< the first sequence of each run
+    at::Tensor prompt_images;                    ///< selected vision features of the runs' prompts, in order
+  };
   std::vector<Micro> micro;
   for (int64_t m = 0; m < o.mini_batches; ++m) {
     for (size_t b = cut[static_cast<size_t>(m)]; b < cut[static_cast<size_t>(m) + 1]; b += static_cast<size_t>(o.micro_batch_size)) {
       const size_t e = std::min(cut[static_cast<size_t>(m) + 1], b + static_cast<size_t>(o.micro_batch_size));
-      Micro mc{b, e, m, collate(f.sequences, b, e, vision, o.pad_id), {}, {}, {}, {}};
+      Micro mc{b, e, m, collate(f.sequences, b, e, vision, o.pad_id), {}, {}, {}, {}, {}, {}, {}};
       mc.rollout = on_targets(mc.batch.target, f.rollout_logprobs, b);
       mc.positions = positions_of(policy, mc.batch, b, e);
+      if (o.share_prompts) {
+        model::SharedPrompts sp;
+        for (size_t i = b; i < e; ++i) {
+          if (i > b && f.group[i] == f.group[i - 1]) {
+            ++sp.rows.back();
+          } else {
+            sp.rows.push_back(1);
+            sp.length.push_back(f.prompt_length[i]);
+            mc.prompt_rows.push_back(i);
+          }
+        }
+        if (sp.rows.size() < e - b) {  // some prompt has two or more samples here: worth sharing
+          mc.shared = std::move(sp);
+          mc.prompt_images = vision_rows(mc.prompt_rows);
+        }
+      }
       micro.push_back(std::move(mc));
     }
   }
+  // Image features a model's pass over `mc` reads: every row's (plain) or each shared prompt's once.
+  auto projected = [&](model::Vlm& m, const Micro& mc) {
+    const at::Tensor& images = mc.shared ? mc.prompt_images : mc.batch.images;
+    return images.defined() ? m.project(images) : at::Tensor();
+  };
+  auto rows_of = [&](const Micro& mc) {
+    if (mc.shared) return mc.prompt_rows;
+    std::vector<size_t> rows(mc.end - mc.begin);
+    std::iota(rows.begin(), rows.end(), mc.begin);
+    return rows;
+  };
+  auto shared_of = [](const Micro& mc) { return mc.shared ? &*mc.shared : nullptr; };
 
   // Global denominators per mini-batch and global counts, one collective.
   at::Tensor counts = at::zeros({o.mini_batches + 2}, at::kDouble);
@@ -232,8 +285,8 @@ PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW
   if (!single_pass) {
     torch::NoGradGuard no_grad;
     for (Micro& mc : micro) {
-      mc.old = policy.token_logprobs(mc.batch.ids, mc.batch.attention, features_for(policy, mc.batch), mc.batch.target,
-                                     o.temperature, false, mc.positions).logprobs;
+      mc.old = policy.token_logprobs(mc.batch.ids, mc.batch.attention, projected(policy, mc), mc.batch.target,
+                                     o.temperature, false, mc.positions, shared_of(mc)).logprobs;
     }
   }
   st.seconds_old = since(t0);
@@ -243,14 +296,9 @@ PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW
     std::optional<model::AdaptersOff> base_only;  // LoRA: the reference is the policy without its adapters
     if (reference == &policy) base_only.emplace();
     for (Micro& mc : micro) {
-      at::Tensor feats;
-      if (!o.reference_shares_vision) {
-        feats = features_of(*reference, mc.begin, mc.end);
-      } else if (mc.batch.images.defined()) {
-        feats = reference->project(mc.batch.images);
-      }
+      const at::Tensor feats = o.reference_shares_vision ? projected(*reference, mc) : features_of(*reference, rows_of(mc));
       mc.ref = reference->token_logprobs(mc.batch.ids, mc.batch.attention, feats, mc.batch.target, o.temperature, false,
-                                         mc.positions).logprobs;
+                                         mc.positions, shared_of(mc)).logprobs;
     }
   }
   st.seconds_ref = since(t0);
@@ -274,8 +322,21 @@ PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW
   double loss_sum = 0, kl_sum = 0, ent_sum = 0, clip_sum = 0, mis_sum = 0, mis_n = 0;
   double slots = 0, filled = 0;  // token positions each pass computes, and how many of them are not padding
   for (const Micro& mc : micro) {
-    slots += static_cast<double>(mc.batch.ids.numel());
     filled += static_cast<double>(mc.batch.attention.sum().item<int64_t>());
+    if (!mc.shared) {
+      slots += static_cast<double>(mc.batch.ids.numel());
+      continue;
+    }
+    // Each prompt once, padded to the longest prompt; each row's remainder padded to the longest remainder.
+    const auto& sp = *mc.shared;
+    int64_t longest_prompt = 0, longest_rest = 0;
+    for (size_t u = 0; u < sp.rows.size(); ++u) longest_prompt = std::max(longest_prompt, sp.length[u]);
+    for (size_t i = mc.begin; i < mc.end; ++i) {
+      longest_rest = std::max(longest_rest, static_cast<int64_t>(f.sequences[i].ids.size()) - f.prompt_length[i]);
+    }
+    for (size_t u = 0; u < sp.rows.size(); ++u) filled -= static_cast<double>(sp.length[u] * (sp.rows[u] - 1));
+    slots += static_cast<double>(static_cast<int64_t>(sp.rows.size()) * longest_prompt +
+                                 static_cast<int64_t>(mc.end - mc.begin) * longest_rest);
   }
   t0 = Clock::now();
   double allreduce_seconds = 0, allreduce_bytes = 0;
@@ -290,11 +351,16 @@ PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW
         if (mc.mini != m) continue;
         const bool first = epoch == 0;
         // A trainable vision tower runs inside the differentiated pass; a frozen one was run once above.
-        at::Tensor feats = !frozen                   ? features_of(policy, mc.begin, mc.end)
+        // Activation checkpointing recomputes layers from their input alone: the policy pass then runs unshared.
+        const model::SharedPrompts* share = policy.gradient_checkpointing() ? nullptr : shared_of(mc);
+        std::vector<size_t> rows(mc.end - mc.begin);
+        std::iota(rows.begin(), rows.end(), mc.begin);
+        at::Tensor feats = !frozen ? features_of(policy, share != nullptr ? mc.prompt_rows : rows)
+                           : share != nullptr ? projected(policy, mc)
                            : mc.batch.images.defined() ? policy.project(mc.batch.images)
                                                        : at::Tensor();
         auto lp = policy.token_logprobs(mc.batch.ids, mc.batch.attention, feats, mc.batch.target, o.temperature,
-                                        first || o.entropy_coef != 0.0, mc.positions);
+                                        first || o.entropy_coef != 0.0, mc.positions, share);
         at::Tensor logp = lp.logprobs;
         at::Tensor old = single_pass ? logp.detach() : mc.old;
         const at::Tensor& mask = mc.batch.target;

@@ -79,6 +79,8 @@ struct PolicyUpdateOptions {
   int64_t bucket_bytes = 25 << 20;
   GradientReducer* reducer = nullptr;  ///< overlapped all-reduce (trainer.overlap_allreduce); null = after backward
   bool reference_shares_vision = true;  ///< reference has the policy's frozen vision tower: reuse its features
+  bool share_prompts = true;            ///< each group's prompt once per micro-batch (model::SharedPrompts); the
+                                        ///< policy pass shares only without gradient checkpointing
   int64_t pad_id = 0;
 };
 
@@ -87,7 +89,8 @@ struct PolicyUpdateStats {  ///< global (all ranks) values of the step
   double grad_norm = 0;             ///< before clipping, last optimizer step
   double logprob_mismatch = 0;      ///< mean |learner old log-prob − rollout log-prob| (tokens with a rollout value)
   double tokens = 0, sequences = 0;
-  double padding_fraction = 0;      ///< padding positions / all positions of the micro-batches (after length bucketing)
+  double padding_fraction = 0;      ///< padding positions / all positions the passes compute (after length bucketing;
+                                    ///< a shared prompt counts once)
   int64_t optimizer_steps = 0;
   double seconds_old = 0, seconds_ref = 0, seconds_update = 0, seconds_allreduce = 0;
   double allreduce_bus_bandwidth = 0;  ///< bytes/s (0 for a world of one)

@@ -1,6 +1,7 @@
 #include "trainer/sequence_batch.h"
 
 #include <algorithm>
+#include <map>
 #include <numeric>
 
 #include <ATen/ATen.h>
@@ -54,6 +55,24 @@ std::vector<size_t> length_order(const std::vector<Sequence>& sequences, size_t 
   std::iota(order.begin(), order.end(), begin);
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return sequences[a].ids.size() > sequences[b].ids.size(); });
+  return order;
+}
+
+std::vector<size_t> group_length_order(const std::vector<Sequence>& sequences, const std::vector<int64_t>& group,
+                                       size_t begin, size_t end) {
+  SEER_CHECK(group.size() == sequences.size(), "group_length_order: {} group ids for {} sequences", group.size(),
+             sequences.size());
+  std::vector<size_t> order = length_order(sequences, begin, end);
+  std::map<int64_t, size_t> longest;  // group -> its longest sequence's length
+  for (size_t i = begin; i < end; ++i) longest[group[i]] = std::max(longest[group[i]], sequences[i].ids.size());
+  std::map<int64_t, size_t> first;    // group -> its first position in `order` (ties between groups: input order)
+  for (size_t k = 0; k < order.size(); ++k) first.emplace(group[order[k]], k);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    const int64_t ga = group[a], gb = group[b];
+    if (ga == gb) return false;  // stable: length order inside the group
+    if (longest[ga] != longest[gb]) return longest[ga] > longest[gb];
+    return first[ga] < first[gb];
+  });
   return order;
 }
 

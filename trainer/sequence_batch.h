@@ -36,6 +36,11 @@ MicroBatch collate(const std::vector<Sequence>& sequences, size_t begin, size_t 
 /// order; only the floating-point summation order changes.
 std::vector<size_t> length_order(const std::vector<Sequence>& sequences, size_t begin, size_t end);
 
+/// Indexes `begin`..`end`-1 with each group's sequences together (group[i] names sequence i's group), groups
+/// ordered by their longest sequence and sequences inside a group longest first (both stable). Micro-batches then
+/// hold few prompts, each computed once for its samples (model::SharedPrompts), and little padding.
+std::vector<size_t> group_length_order(const std::vector<Sequence>& sequences, const std::vector<int64_t>& group,
+                                       size_t begin, size_t end);
 /// Target tokens over all `sequences`.
 int64_t count_targets(const std::vector<Sequence>& sequences);
 

@@ -443,8 +443,9 @@ TEST(SequenceBatch, LengthOrderIsLongestFirstAndStable) {
 /// Parameter change of one policy_update from the same start, split into micro-batches of `micro` sequences.
 /// AdamW with beta1 0 and eps far above every |g| takes the step -(lr / eps) g: the change is the gradient.
 std::map<std::string, at::Tensor> gradient_step(const std::vector<Group>& groups, PolicyUpdateOptions o, int64_t micro,
-                                                PolicyUpdateStats* st) {
+                                                PolicyUpdateStats* st, bool checkpointing = false) {
   auto policy = make_model(11);
+  policy->set_gradient_checkpointing(checkpointing);
   auto reference = make_model(12);
   AdamWOptions ao;
   ao.lr = 1e8;
@@ -487,6 +488,7 @@ TEST(GrpoUpdate, LengthBucketedMicroBatchesGiveThePaddedGradient) {
   o.ppo_epochs = 1;
   o.mini_batches = 1;
   o.max_grad_norm = 0.0;
+  o.share_prompts = false;  // rows in length order across groups (shared prompts keep groups together: below)
   assign_mini_batches(groups, 1);
   PolicyUpdateStats alone, padded, bucketed;
   const auto each_alone = gradient_step(groups, o, 1, &alone);      // no padding anywhere: the packed ideal
@@ -503,6 +505,42 @@ TEST(GrpoUpdate, LengthBucketedMicroBatchesGiveThePaddedGradient) {
   expect_same_step(by_length, each_alone, 1e-5, "length buckets vs each sequence alone");
   EXPECT_DOUBLE_EQ(bucketed.tokens, alone.tokens);
   EXPECT_NEAR(bucketed.loss, padded.loss, 1e-6);
+}
+
+TEST(GrpoUpdate, SharedPromptsGiveTheUnsharedGradient) {
+  OneIntraOpThread one_thread;
+  auto groups = make_groups(4, true, at::kFloat);  // 4 groups of 4, completion lengths 3..6 shuffled
+  assign_advantages(groups, {});
+  PolicyUpdateOptions o = options();  // reference model with a k3 KL term: both passes share
+  o.ppo_epochs = 1;
+  o.mini_batches = 1;
+  o.max_grad_norm = 0.0;
+  assign_mini_batches(groups, 1);
+  o.share_prompts = false;
+  PolicyUpdateStats alone, whole, split, checkpointed;
+  const auto each_alone = gradient_step(groups, o, 1, &alone);
+  o.share_prompts = true;
+  const auto one_prompt_each = gradient_step(groups, o, 4, &whole);  // each micro-batch one group: 4 rows, 1 prompt
+  const auto mixed = gradient_step(groups, o, 3, &split);            // runs of 3, 1+2, 2+1, ...: groups split
+  const auto recomputed = gradient_step(groups, o, 4, &checkpointed, /*checkpointing=*/true);  // reference shares
+  expect_same_step(one_prompt_each, each_alone, 1e-5, "one shared prompt per micro-batch vs each sequence alone");
+  expect_same_step(mixed, each_alone, 1e-5, "groups split across micro-batches vs each sequence alone");
+  expect_same_step(recomputed, each_alone, 1e-5, "gradient checkpointing (policy pass unshared) vs alone");
+  EXPECT_NEAR(whole.loss, alone.loss, 1e-6);
+  EXPECT_NEAR(whole.kl, alone.kl, 1e-6);
+  EXPECT_DOUBLE_EQ(whole.tokens, alone.tokens);
+  // Padding counts what is computed: each prompt once (all prompts have one length here), completions padded
+  // to the longest of their micro-batch; sorted longest first inside the group.
+  const double prompt = static_cast<double>(prompt_ids(0).size());
+  double computed = 0, real = 0;
+  for (const auto& g : groups) {
+    std::vector<double> len;
+    for (const auto& c : g.completions) len.push_back(static_cast<double>(c.tokens.size()));
+    computed += prompt + 4 * *std::max_element(len.begin(), len.end());
+    real += prompt;
+    for (double l : len) real += l;
+  }
+  EXPECT_NEAR(whole.padding_fraction, 1.0 - real / computed, 1e-12);
 }
 
 TEST(GrpoUpdate, DegenerateInputsLeaveParametersFinite) {
