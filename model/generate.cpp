@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include "core/check.h"
+#include "model/linear.h"
 
 namespace seer::model {
 namespace {
@@ -33,6 +34,7 @@ torch::Tensor top_p_filter(const torch::Tensor& logits, double p) {
 
 Generation generate(Vlm& model, const std::vector<Prompt>& prompts, int64_t group_size, const SamplingParams& params) {
   torch::NoGradGuard no_grad;
+  WeightCastCache casts;  // bf16 products: each weight cast once per call, not once per step
   SEER_CHECK(!prompts.empty(), "generate: no prompts");
   SEER_CHECK(group_size >= 1, "generate: group_size must be >= 1, got {}", group_size);
   SEER_CHECK(params.max_new_tokens >= 1, "generate: max_new_tokens must be >= 1");
@@ -70,11 +72,14 @@ Generation generate(Vlm& model, const std::vector<Prompt>& prompts, int64_t grou
     features = torch::cat(model.image_features(single), 0);  // (all image tokens, D)
   }
   auto positions = model.positions(ids, valid, images).to(dev);
-  KvCache cache = model.new_cache(P, longest + params.max_new_tokens);
-  auto hidden = model.decode(model.embed(ids, features), positions, valid, &cache);
+  KvCache prompt_cache = model.new_cache(P, longest);
+  auto hidden = model.decode(model.embed(ids, features), positions, valid, &prompt_cache);
   auto logits = model.logits(hidden.select(1, longest - 1));  // (P, V)
 
-  cache = expand_rows(cache, G);
+  // The G samples of a prompt read its keys/values in place (kv_cache.h SharedKv): no copy per sample, and each
+  // step reads a prompt's cache once for its G rows. New tokens go to a cache of their own.
+  const SharedKv shared = share_cache(prompt_cache, longest, std::vector<int64_t>(static_cast<size_t>(P), G));
+  KvCache cache = model.new_cache(R, params.max_new_tokens);
   logits = logits.repeat_interleave(G, 0);  // (R, V)
   // Decode steps continue after the largest position used (for M-RoPE: cache position + rope delta on all
   // three streams, transformers' get_rope_index deltas), one per step.
@@ -135,7 +140,7 @@ Generation generate(Vlm& model, const std::vector<Prompt>& prompts, int64_t grou
     if (finished.all().item<bool>() || step + 1 == params.max_new_tokens) break;
     auto key_valid = torch::cat({cache.valid.narrow(1, 0, cache.length),
                                  torch::ones({R, 1}, cache.valid.options())}, 1);
-    hidden = model.decode(model.embed(next.unsqueeze(1), {}), next_pos.unsqueeze(1), key_valid, &cache);
+    hidden = model.decode(model.embed(next.unsqueeze(1), {}), next_pos.unsqueeze(1), key_valid, &cache, nullptr, &shared);
     logits = model.logits(hidden.select(1, 0));
     next_pos = next_pos + 1;
   }

@@ -33,8 +33,5 @@ SharedKv share_cache(const KvCache& cache, int64_t length, std::vector<int64_t> 
 KvCache make_kv_cache(int64_t layers, int64_t rows, int64_t kv_heads, int64_t head_dim, int64_t capacity,
                       const at::TensorOptions& options);
 
-/// Each row repeated `times` times consecutively (row r -> rows r*times .. r*times+times-1): the prompt is
-/// prefilled once and shared by a group of samples.
-KvCache expand_rows(const KvCache& cache, int64_t times);
 
 }  // namespace seer::model

@@ -18,15 +18,6 @@ KvCache make_kv_cache(int64_t layers, int64_t rows, int64_t kv_heads, int64_t he
   return c;
 }
 
-KvCache expand_rows(const KvCache& cache, int64_t times) {
-  KvCache out;
-  for (const auto& t : cache.k) out.k.push_back(t.repeat_interleave(times, 0));
-  for (const auto& t : cache.v) out.v.push_back(t.repeat_interleave(times, 0));
-  out.valid = cache.valid.repeat_interleave(times, 0);
-  out.length = cache.length;
-  return out;
-}
-
 SharedKv share_cache(const KvCache& cache, int64_t length, std::vector<int64_t> rows) {
   SEER_CHECK(length >= 1 && length <= cache.length, "share_cache: {} positions asked, the cache holds {}", length,
              cache.length);

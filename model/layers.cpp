@@ -1,5 +1,6 @@
 #include "model/layers.h"
 
+#include <algorithm>
 #include <limits>
 #include <optional>
 #include <utility>
@@ -109,17 +110,27 @@ torch::Tensor attention_shared_prefix(const torch::Tensor& q, const torch::Tenso
   SEER_CHECK(sum == B, "attention: the shared prompts' row counts add up to {}, the batch has {} rows", sum, B);
   const int64_t rep = H / Hkv, Q = rep * Tq;  // query rows per key/value head and batch row
   const auto qg = q.reshape({B, Hkv, Q, d});
-  // Prompt scores, one product per prompt over all its rows: (Hkv, n·Q, d) · (Hkv, d, Tp).
+  // Prompt scores, one product per prompt over all its rows: (Hkv, n·Q, d) · (Hkv, d, Tp); one batched product
+  // when every prompt has the same number of rows (a rollout's G samples each).
+  const bool even = std::all_of(rows.begin(), rows.end(), [&](int64_t n) { return n == rows[0]; });
   std::vector<torch::Tensor> parts;
-  int64_t start = 0;
-  for (int64_t u = 0; u < U; ++u) {
-    const int64_t n = rows[static_cast<size_t>(u)];
-    auto qu = qg.narrow(0, start, n).permute({1, 0, 2, 3}).reshape({Hkv, n * Q, d});
-    auto su = torch::matmul(qu, prefix_k[u].transpose(-1, -2));  // (Hkv, n·Q, Tp)
-    parts.push_back(su.view({Hkv, n, Q, Tp}).permute({1, 0, 2, 3}));
-    start += n;
+  torch::Tensor prefix_scores;  // (B, Hkv, Q, Tp)
+  if (even) {
+    const int64_t n = rows[0];
+    auto qu = qg.reshape({U, n, Hkv, Q, d}).permute({0, 2, 1, 3, 4}).reshape({U, Hkv, n * Q, d});
+    prefix_scores = torch::matmul(qu, prefix_k.transpose(-1, -2)).view({U, Hkv, n, Q, Tp}).permute({0, 2, 1, 3, 4})
+                        .reshape({B, Hkv, Q, Tp});
+  } else {
+    int64_t start = 0;
+    for (int64_t u = 0; u < U; ++u) {
+      const int64_t n = rows[static_cast<size_t>(u)];
+      auto qu = qg.narrow(0, start, n).permute({1, 0, 2, 3}).reshape({Hkv, n * Q, d});
+      auto su = torch::matmul(qu, prefix_k[u].transpose(-1, -2));  // (Hkv, n·Q, Tp)
+      parts.push_back(su.view({Hkv, n, Q, Tp}).permute({1, 0, 2, 3}));
+      start += n;
+    }
+    prefix_scores = torch::cat(parts, 0);
   }
-  auto prefix_scores = torch::cat(parts, 0);                       // (B, Hkv, Q, Tp)
   auto own_scores = torch::matmul(qg, k.transpose(-1, -2));        // (B, Hkv, Q, Tk)
   auto scores = torch::cat({prefix_scores, own_scores}, -1) * scale;
   if (q.scalar_type() != torch::kDouble) scores = scores.to(torch::kFloat32);
@@ -132,15 +143,23 @@ torch::Tensor attention_shared_prefix(const torch::Tensor& q, const torch::Tenso
   auto probs = torch::softmax(scores, -1).to(q.scalar_type()).view({B, Hkv, Q, Tp + Tk});
   auto out = torch::matmul(probs.narrow(-1, Tp, Tk), v);           // (B, Hkv, Q, d)
   auto prefix_probs = probs.narrow(-1, 0, Tp);
-  parts.clear();
-  start = 0;
-  for (int64_t u = 0; u < U; ++u) {
-    const int64_t n = rows[static_cast<size_t>(u)];
-    auto pu = prefix_probs.narrow(0, start, n).permute({1, 0, 2, 3}).reshape({Hkv, n * Q, Tp});
-    parts.push_back(torch::matmul(pu, prefix_v[u]).view({Hkv, n, Q, d}).permute({1, 0, 2, 3}));
-    start += n;
+  torch::Tensor prefix_out;  // (B, Hkv, Q, d)
+  if (even) {
+    const int64_t n = rows[0];
+    auto pu = prefix_probs.reshape({U, n, Hkv, Q, Tp}).permute({0, 2, 1, 3, 4}).reshape({U, Hkv, n * Q, Tp});
+    prefix_out = torch::matmul(pu, prefix_v).view({U, Hkv, n, Q, d}).permute({0, 2, 1, 3, 4}).reshape({B, Hkv, Q, d});
+  } else {
+    parts.clear();
+    int64_t start = 0;
+    for (int64_t u = 0; u < U; ++u) {
+      const int64_t n = rows[static_cast<size_t>(u)];
+      auto pu = prefix_probs.narrow(0, start, n).permute({1, 0, 2, 3}).reshape({Hkv, n * Q, Tp});
+      parts.push_back(torch::matmul(pu, prefix_v[u]).view({Hkv, n, Q, d}).permute({1, 0, 2, 3}));
+      start += n;
+    }
+    prefix_out = torch::cat(parts, 0);
   }
-  return (out + torch::cat(parts, 0)).view({B, H, Tq, d});
+  return (out + prefix_out).view({B, H, Tq, d});
 }
 
 }  // namespace seer::model

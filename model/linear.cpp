@@ -142,11 +142,31 @@ double measure_few_rows_split(int64_t features, int64_t rows) {
   return time(false) / time(true);
 }
 
+namespace {
+thread_local WeightCastCache* t_cast_cache = nullptr;
+}  // namespace
+
+WeightCastCache::WeightCastCache() : previous_(t_cast_cache) { t_cast_cache = this; }
+WeightCastCache::~WeightCastCache() { t_cast_cache = previous_; }
+
+at::Tensor WeightCastCache::cast(const at::Tensor& t, at::ScalarType dtype) {
+  if (t_cast_cache == nullptr || t.scalar_type() == dtype || (at::GradMode::is_enabled() && t.requires_grad())) {
+    return t.to(dtype);
+  }
+  auto [it, fresh] = t_cast_cache->casts_.try_emplace(t.unsafeGetTensorImpl());
+  Entry& e = it->second;
+  if (fresh || e.version != t._version() || e.cast.scalar_type() != dtype || e.cast.sizes() != t.sizes()) {
+    e = Entry{t, t.to(dtype), t._version()};
+  }
+  return e.cast;
+}
+
 at::Tensor linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
   const at::ScalarType dtype = g_dtype;
   if (dtype != x.scalar_type() && x.scalar_type() == at::kFloat) {
     // bf16 product, float32 result (autocast semantics): casts are differentiable, master weights stay fp32
-    const at::Tensor y = at::linear(x.to(dtype), w.to(dtype), b.defined() ? b.to(dtype) : at::Tensor());
+    const at::Tensor y = at::linear(x.to(dtype), WeightCastCache::cast(w, dtype),
+                                    b.defined() ? WeightCastCache::cast(b, dtype) : at::Tensor());
     return y.to(x.scalar_type());
   }
   if (g_backend == MatmulBackend::kOneDnn && x.scalar_type() == at::kFloat && x.device().is_cpu() &&

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 #include <torch/nn/cloneable.h>
 #include <torch/nn/module.h>
@@ -48,6 +49,29 @@ double measure_few_rows_split(int64_t features = 512, int64_t rows = 8);
 
 /// y = x w^T + b through the current backend and dtype. x (..., in), w (out, in), b (out) or undefined.
 at::Tensor linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b);
+
+/// While one is alive on this thread, a product in a compute dtype other than its weight's (bf16 from float32
+/// master weights) casts each weight and bias once and reuses the cast, when no gradient flows to it: a rollout's
+/// decode steps, a reference pass over several micro-batches. Casts are keyed by tensor and its version counter (an
+/// in-place update casts again); they are freed with it. Without it every product casts its weight again, which in a
+/// decode step of a few rows reads and writes more bytes than the product itself.
+class WeightCastCache {
+ public:
+  WeightCastCache();
+  ~WeightCastCache();
+  WeightCastCache(const WeightCastCache&) = delete;
+  WeightCastCache& operator=(const WeightCastCache&) = delete;
+  /// `t` in `dtype`: the cached cast when one is alive on this thread, else a fresh one.
+  static at::Tensor cast(const at::Tensor& t, at::ScalarType dtype);
+
+ private:
+  WeightCastCache* previous_;
+  struct Entry {
+    at::Tensor source, cast;  ///< the source is held so that its address is not reused while the cache lives
+    int64_t version;          ///< source._version() when cast: an in-place change makes a new cast
+  };
+  std::unordered_map<const void*, Entry> casts_;
+};
 
 /// While one is alive on this thread, LoRA adapters are skipped: layers compute with their base weights only
 /// (PEFT's disable_adapter(); the reference model of a LoRA run is the policy without its adapters).

@@ -292,7 +292,7 @@ at::Tensor Vlm::embed(const at::Tensor& ids, const at::Tensor& features) {
 
 at::Tensor Vlm::decode(const at::Tensor& embeds, const at::Tensor& positions, const at::Tensor& key_valid,
                        KvCache* cache, std::vector<at::Tensor>* layer_outputs, const SharedKv* shared) {
-  if (cache != nullptr && cache->length == 0) ++impl_->prefill_passes;
+  if (cache != nullptr && cache->length == 0 && shared == nullptr) ++impl_->prefill_passes;  // a first step after a shared prompt is not one
   return impl_->module->decoder->forward(embeds, positions.to(impl_->device), key_valid.to(impl_->device), cache,
                                          layer_outputs, shared);
 }

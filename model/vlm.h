@@ -161,7 +161,7 @@ class Vlm {
   void set_logprob_chunk_bytes(int64_t bytes);
 
   /// Counters for tests and metrics: vision passes (image_features/trace_vision calls) and prefills
-  /// (decode calls with a cache starting empty).
+  /// (decode calls with a cache starting empty and no shared prompt).
   int64_t vision_passes() const;
   int64_t prefill_passes() const;
 

@@ -284,6 +284,7 @@ PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW
   auto t0 = Clock::now();
   if (!single_pass) {
     torch::NoGradGuard no_grad;
+    model::WeightCastCache casts;  // bf16 products: each weight cast once for all micro-batches
     for (Micro& mc : micro) {
       mc.old = policy.token_logprobs(mc.batch.ids, mc.batch.attention, projected(policy, mc), mc.batch.target,
                                      o.temperature, false, mc.positions, shared_of(mc)).logprobs;
@@ -293,6 +294,7 @@ PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW
   t0 = Clock::now();
   if (use_ref) {
     torch::NoGradGuard no_grad;
+    model::WeightCastCache casts;
     std::optional<model::AdaptersOff> base_only;  // LoRA: the reference is the policy without its adapters
     if (reference == &policy) base_only.emplace();
     for (Micro& mc : micro) {

@@ -136,5 +136,39 @@ TEST(LinearPaths, FewRowSplitEqualsOneProduct) {
   EXPECT_GT(measure_few_rows_split(), 0.0);
 }
 
+TEST(LinearPaths, WeightCastCacheCastsOnceAndFollowsInPlaceUpdates) {
+  Restore restore;
+  set_compute_dtype(at::kBFloat16);
+  torch::manual_seed(4);
+  auto w = torch::randn({64, 32}, torch::requires_grad()), b = torch::randn({64}, torch::requires_grad());
+  const auto x = torch::randn({5, 32});
+  at::Tensor plain, cached, again, updated, fresh;
+  {
+    torch::NoGradGuard no_grad;
+    plain = linear(x, w, b);
+    WeightCastCache casts;
+    cached = linear(x, w, b);
+    EXPECT_TRUE(WeightCastCache::cast(w, at::kBFloat16).is_same(WeightCastCache::cast(w, at::kBFloat16)));
+    again = linear(x, w, b);
+    w.add_(1.0);  // an in-place update (an optimizer step, a weight sync) bumps the version: cast again
+    updated = linear(x, w, b);
+  }
+  {
+    torch::NoGradGuard no_grad;
+    fresh = linear(x, w, b);
+  }
+  EXPECT_TRUE(torch::equal(cached, plain));
+  EXPECT_TRUE(torch::equal(again, plain));
+  EXPECT_TRUE(torch::equal(updated, fresh));
+  EXPECT_FALSE(torch::equal(updated, plain));
+  // With autograd on a trainable weight nothing is cached and the gradient reaches the float32 weight.
+  WeightCastCache casts;
+  EXPECT_FALSE(WeightCastCache::cast(w, at::kBFloat16).is_same(WeightCastCache::cast(w, at::kBFloat16)));
+  linear(x, w, b).sum().backward();
+  ASSERT_TRUE(w.grad().defined());
+  EXPECT_EQ(w.grad().scalar_type(), at::kFloat);
+  EXPECT_GT(w.grad().abs().sum().item<double>(), 0.0);
+}
+
 }  // namespace
 }  // namespace seer::model

@@ -22,10 +22,10 @@ double rel(const torch::Tensor& a, const torch::Tensor& b) {
   return (a - b).abs().max().item<double>() / std::max(b.abs().max().item<double>(), 1e-30);
 }
 
-TEST(SharedPromptAttention, EqualsAttentionOverConcatenatedKeys) {
+/// Prompts read by `rows` rows each (an uneven split takes one product per prompt, an even one a batched product).
+void expect_attention_over_concatenated_keys(const std::vector<int64_t>& rows) {
   torch::manual_seed(5);
   const int64_t H = 4, Hkv = 2, d = 8, Tp = 5, Tk = 3, Tq = 3;
-  const std::vector<int64_t> rows = {2, 1, 3};
   const int64_t U = 3, B = 6;
   auto q = torch::randn({B, H, Tq, d}, torch::requires_grad());
   auto k = torch::randn({B, Hkv, Tk, d}, torch::requires_grad()), v = torch::randn({B, Hkv, Tk, d}, torch::requires_grad());
@@ -54,6 +54,11 @@ TEST(SharedPromptAttention, EqualsAttentionOverConcatenatedKeys) {
     EXPECT_LT(rel(g_shared[i], g_plain[i]), 1e-5) << i;
   }
   EXPECT_THROW(attention_shared_prefix(q, k, v, allowed, pk, pv, pvalid, {2, 1, 2}, 0.3), Error);
+}
+
+TEST(SharedPromptAttention, EqualsAttentionOverConcatenatedKeys) {
+  expect_attention_over_concatenated_keys({2, 1, 3});
+  expect_attention_over_concatenated_keys({2, 2, 2});
 }
 
 struct Batch {
