@@ -33,5 +33,4 @@ SharedKv share_cache(const KvCache& cache, int64_t length, std::vector<int64_t> 
 KvCache make_kv_cache(int64_t layers, int64_t rows, int64_t kv_heads, int64_t head_dim, int64_t capacity,
                       const at::TensorOptions& options);
 
-
 }  // namespace seer::model
