@@ -132,8 +132,14 @@ void apply_compute(const ExperimentConfig& cfg, const std::string& role, const H
   // auto: float32 until the model has loaded (model::resolve_auto_precision measures on it)
   const auto dtype = setting == "auto" ? at::kFloat : model::parse_compute_dtype(setting);
   model::set_compute_dtype(dtype);
-  const model::MatmulBackend backend = compute.matmul == "auto" ? model::measure_fastest_backend(512)
-                                                                 : model::parse_matmul_backend(compute.matmul);
+  // auto: measured on this process's own work: the learner's forward+backward products, or a decode step's
+  // forward products over one call's rows (prompts_per_call x group_size) for workers and evaluation.
+  const bool generates = role != "learner";
+  const int64_t decode_rows = std::max<int64_t>(1, cfg.rollout.prompts_per_call * cfg.rollout.group_size);
+  const model::MatmulBackend backend =
+      compute.matmul == "auto" ? (generates ? model::measure_fastest_backend(512, decode_rows, false)
+                                            : model::measure_fastest_backend(512))
+                               : model::parse_matmul_backend(compute.matmul);
   model::set_matmul_backend(backend);
   // Decode steps multiply a few rows by every weight; split into small-kernel calls where that is measured faster
   // (measured with one thread: what a generation lane runs on).
@@ -147,7 +153,9 @@ void apply_compute(const ExperimentConfig& cfg, const std::string& role, const H
     few_rows = fmt::format("{} ({:.1f}x measured at 8 rows)", gain > 1.2 ? "on" : "off", gain);
   }
   spdlog::info("compute: {} intra-op threads ({}), linear layers on {}{} in {}; few-row split {}", choice.threads,
-               choice.why, model::to_string(backend), compute.matmul == "auto" ? " (measured fastest)" : "",
+               choice.why, model::to_string(backend),
+               compute.matmul != "auto" ? "" : generates ? " (measured fastest on decode-step products)"
+                                                         : " (measured fastest on learner products)",
                setting == "auto" ? "float32 until the model loads (auto)" : dtype == at::kBFloat16 ? "bfloat16" : "float32",
                few_rows);
 }

@@ -87,9 +87,12 @@ int main(int argc, char** argv) {
   }
   torch::set_num_threads(static_cast<int>(threads));
   torch::manual_seed(static_cast<int64_t>(seed));
-  const model::MatmulBackend backend =
-      matmul == "auto" ? model::measure_fastest_backend(512) : model::parse_matmul_backend(matmul);
-  model::set_matmul_backend(backend);
+  // As in a run: the rollout worker and the learner are separate processes, each measuring `auto` on its own work.
+  const model::MatmulBackend rollout_backend = matmul == "auto" ? model::measure_fastest_backend(512, P * G, false)
+                                                                : model::parse_matmul_backend(matmul),
+                             learner_backend = matmul == "auto" ? model::measure_fastest_backend(512)
+                                                                : model::parse_matmul_backend(matmul);
+  model::set_matmul_backend(rollout_backend);
   auto policy = model::Vlm::load(dir);
   auto reference = model::Vlm::load(dir);
   // As in a run: the rollout worker and the learner each resolve `auto` for their own work.
@@ -102,7 +105,7 @@ int main(int argc, char** argv) {
   const at::ScalarType rollout_dtype = resolve(model::PrecisionWork::kGeneration),
                        learner_dtype = resolve(model::PrecisionWork::kLearner);
   auto setup = [&](at::ScalarType d) {
-    return fmt::format("\"matmul\":\"{}\",\"dtype\":\"{}\"", model::to_string(backend),
+    return fmt::format("\"matmul\":\"{}\",\"dtype\":\"{}\"", model::to_string(model::matmul_backend()),
                        d == at::kBFloat16 ? "bfloat16" : "float32");
   };
   const model::VlmConfig& cfg = policy->config();
@@ -169,6 +172,7 @@ int main(int argc, char** argv) {
   po.pad_id = 256;
   auto comm = trainer::make_single_communicator();
   model::set_compute_dtype(learner_dtype);
+  model::set_matmul_backend(learner_backend);
   {
     policy->set_train(true);
     trainer::AdamW opt(trainable(*policy), {});

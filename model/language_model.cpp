@@ -46,13 +46,42 @@ DecoderLayerImpl::DecoderLayerImpl(const TextConfig& c, int64_t index) : c_(c), 
   down_proj = mlp->register_module("down_proj", lin(c.intermediate_size, D, c.mlp_bias));
 }
 
+namespace {
+
+/// x through several linear layers of the same input as one product over their stacked weights (q/k/v, gate/up):
+/// (..., Σ out_i), or undefined where that does not apply (autograd, no WeightCastCache alive, an active LoRA
+/// adapter, biases on some parts only). Each output is the same dot product as its own layer's.
+at::Tensor stacked_product(const at::Tensor& x, const std::vector<const LinearImpl*>& parts) {
+  std::vector<at::Tensor> weights, biases;
+  for (const LinearImpl* p : parts) {
+    if (p->has_lora() && adapters_enabled()) return {};
+    weights.push_back(p->weight);
+    if (p->bias.defined()) biases.push_back(p->bias);
+  }
+  if (!biases.empty() && biases.size() != parts.size()) return {};
+  const at::ScalarType dtype = compute_dtype() != x.scalar_type() && x.scalar_type() == at::kFloat
+                                   ? compute_dtype() : weights[0].scalar_type();
+  const at::Tensor w = WeightCastCache::stacked(weights, dtype);
+  if (!w.defined()) return {};
+  return model::linear(x, w, biases.empty() ? at::Tensor() : WeightCastCache::stacked(biases, dtype));
+}
+
+}  // namespace
+
 torch::Tensor DecoderLayerImpl::forward(const torch::Tensor& x, const RotaryTable& rotary,
                                         const torch::Tensor& allowed, KvCache* cache, const SharedKv* shared) {
   const int64_t B = x.size(0), T = x.size(1), H = c_.num_attention_heads, Hkv = c_.num_key_value_heads, d = c_.head_dim;
   auto h = input_layernorm(x);
-  auto q = apply_rotary(q_proj(h).view({B, T, H, d}).transpose(1, 2), rotary);    // (B, H, T, d)
-  auto k = apply_rotary(k_proj(h).view({B, T, Hkv, d}).transpose(1, 2), rotary);  // (B, Hkv, T, d)
-  auto v = v_proj(h).view({B, T, Hkv, d}).transpose(1, 2);
+  at::Tensor q_lin, k_lin, v_lin;
+  if (const at::Tensor qkv = stacked_product(h, {q_proj.get(), k_proj.get(), v_proj.get()}); qkv.defined()) {
+    const auto parts = qkv.split_with_sizes({H * d, Hkv * d, Hkv * d}, -1);
+    q_lin = parts[0], k_lin = parts[1], v_lin = parts[2];
+  } else {
+    q_lin = q_proj(h), k_lin = k_proj(h), v_lin = v_proj(h);
+  }
+  auto q = apply_rotary(q_lin.view({B, T, H, d}).transpose(1, 2), rotary);    // (B, H, T, d)
+  auto k = apply_rotary(k_lin.view({B, T, Hkv, d}).transpose(1, 2), rotary);  // (B, Hkv, T, d)
+  auto v = v_lin.view({B, T, Hkv, d}).transpose(1, 2);
   if (cache != nullptr) {
     const int64_t start = cache->length;
     auto& ck = cache->k[static_cast<size_t>(index_)];
@@ -69,6 +98,10 @@ torch::Tensor DecoderLayerImpl::forward(const torch::Tensor& x, const RotaryTabl
                                                        shared->rows, scale);
   h = x + o_proj(a.transpose(1, 2).reshape({B, T, H * d}));
   auto m = post_attention_layernorm(h);
+  if (const at::Tensor gate_up = stacked_product(m, {gate_proj.get(), up_proj.get()}); gate_up.defined()) {
+    const auto parts = gate_up.chunk(2, -1);
+    return h + down_proj(torch::silu(parts[0]) * parts[1]);
+  }
   return h + down_proj(torch::silu(gate_proj(m)) * up_proj(m));
 }
 

@@ -99,7 +99,7 @@ at::ScalarType parse_compute_dtype(const std::string& name) {
   SEER_FAIL("compute dtype '{}' is not float32 or bfloat16", name);
 }
 
-MatmulBackend measure_fastest_backend(int64_t features, int64_t rows) {
+MatmulBackend measure_fastest_backend(int64_t features, int64_t rows, bool backward) {
   if (!at::hasMKLDNN()) return MatmulBackend::kBlas;
   torch::NoGradGuard outer_no_grad;  // measured below with explicit autograd on leaf copies
   auto x = torch::randn({rows, features}), w = torch::randn({features, features}) * 0.02;
@@ -107,7 +107,13 @@ MatmulBackend measure_fastest_backend(int64_t features, int64_t rows) {
     const MatmulBackend saved = g_backend;
     g_backend = backend;
     double best = 1e30;
-    for (int rep = 0; rep < 5; ++rep) {
+    for (int rep = 0; rep < (backward ? 5 : 50); ++rep) {
+      if (!backward) {  // a decode step: the product alone
+        const auto t0 = std::chrono::steady_clock::now();
+        (void)model::linear(x, w, at::Tensor());
+        best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        continue;
+      }
       torch::AutoGradMode grad(true);
       auto xr = x.clone().requires_grad_(true), wr = w.clone().requires_grad_(true);
       const auto t0 = std::chrono::steady_clock::now();
@@ -159,6 +165,23 @@ at::Tensor WeightCastCache::cast(const at::Tensor& t, at::ScalarType dtype) {
     e = Entry{t, t.to(dtype), t._version()};
   }
   return e.cast;
+}
+
+at::Tensor WeightCastCache::stacked(const std::vector<at::Tensor>& parts, at::ScalarType dtype) {
+  if (t_cast_cache == nullptr || parts.empty() || at::GradMode::is_enabled()) return {};
+  auto [it, fresh] = t_cast_cache->stacks_.try_emplace(parts[0].unsafeGetTensorImpl());
+  Stack& s = it->second;
+  bool same = !fresh && s.sources.size() == parts.size() && s.stacked.scalar_type() == dtype;
+  for (size_t i = 0; same && i < parts.size(); ++i) {
+    same = s.sources[i].is_same(parts[i]) && s.versions[i] == parts[i]._version();
+  }
+  if (!same) {
+    s.sources = parts;
+    s.versions.clear();
+    for (const auto& p : parts) s.versions.push_back(p._version());
+    s.stacked = at::cat(parts, 0).to(dtype);
+  }
+  return s.stacked;
 }
 
 at::Tensor linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <torch/nn/cloneable.h>
 #include <torch/nn/module.h>
@@ -33,9 +34,12 @@ std::string to_string(MatmulBackend backend);
 /// "float32" | "bfloat16".
 at::ScalarType parse_compute_dtype(const std::string& name);
 
-/// The faster backend for linear layers of width `features` (forward + backward of a (rows x features) @
-/// (features x features) product, ~50 ms per backend). BLAS when oneDNN is unavailable.
-MatmulBackend measure_fastest_backend(int64_t features, int64_t rows = 256);
+/// The faster backend for linear layers of width `features`: forward + backward of a (rows x features) @
+/// (features x features) product (a learner's work), or with `backward` false the forward alone without autograd
+/// (a decode step's few rows: measure with rows = the decode batch); ~50 ms per backend. The two can differ
+/// (oneDNN wins the learner's products here, BLAS a decode step's), so each process measures for its own work.
+/// BLAS when oneDNN is unavailable.
+MatmulBackend measure_fastest_backend(int64_t features, int64_t rows = 256, bool backward = true);
 
 /// Few-row products (a decode step: at most 32 rows, no autograd, float32, BLAS backend) as BLAS calls on chunks of
 /// the weight's output features, small enough for OpenBLAS's small-matrix kernels that skip packing the weight.
@@ -63,6 +67,12 @@ class WeightCastCache {
   WeightCastCache& operator=(const WeightCastCache&) = delete;
   /// `t` in `dtype`: the cached cast when one is alive on this thread, else a fresh one.
   static at::Tensor cast(const at::Tensor& t, at::ScalarType dtype);
+  /// The rows of `parts` (weights (out_i, in) or biases (out_i)) stacked in `dtype`, made once while a cache is
+  /// alive on this thread and no gradient flows (one product instead of one per part: q/k/v, gate/up in a decode
+  /// step); undefined without a cache or under autograd. Re-made when a part changes in place.
+  static at::Tensor stacked(const std::vector<at::Tensor>& parts, at::ScalarType dtype);
+  /// Stacked tensors this cache holds (tests).
+  size_t stacks() const { return stacks_.size(); }
 
  private:
   WeightCastCache* previous_;
@@ -71,6 +81,12 @@ class WeightCastCache {
     int64_t version;          ///< source._version() when cast: an in-place change makes a new cast
   };
   std::unordered_map<const void*, Entry> casts_;
+  struct Stack {
+    std::vector<at::Tensor> sources;
+    std::vector<int64_t> versions;
+    at::Tensor stacked;
+  };
+  std::unordered_map<const void*, Stack> stacks_;  ///< by the first part
 };
 
 /// While one is alive on this thread, LoRA adapters are skipped: layers compute with their base weights only

@@ -136,6 +136,33 @@ TEST(LinearPaths, FewRowSplitEqualsOneProduct) {
   EXPECT_GT(measure_few_rows_split(), 0.0);
 }
 
+TEST(LinearPaths, StackedProductsUnderTheWeightCacheEqualSeparateOnes) {
+  // Under a WeightCastCache without autograd the decoder runs q/k/v and gate/up as one product each over stacked
+  // weights (biases too: the tiny-qwen2vl decoder has q/k/v biases); with an active LoRA adapter it does not.
+  Restore restore;
+  for (const char* preset : {"tiny", "tiny-qwen2vl"}) {
+    const VlmConfig cfg = preset_config(preset);
+    auto m = Vlm::create(cfg, 3);
+    torch::manual_seed(5);
+    auto ids = torch::randint(0, 256, {2, 24}, torch::kLong);
+    auto mask = torch::ones({2, 24}, torch::kLong);
+    auto target = torch::zeros({2, 24}, torch::kBool);
+    target.narrow(1, 12, 12).fill_(true);
+    torch::NoGradGuard no_grad;
+    for (at::ScalarType dtype : {at::kFloat, at::kBFloat16}) {
+      set_compute_dtype(dtype);
+      const auto separate = m->token_logprobs(ids, mask, {}, target).logprobs;
+      WeightCastCache casts;
+      const auto stacked = m->token_logprobs(ids, mask, {}, target).logprobs;
+      EXPECT_GT(separate.abs().sum().item<double>(), 0.0);
+      EXPECT_LT(rel(stacked, separate), dtype == at::kFloat ? 1e-6 : 1e-3) << preset;
+      // per layer: q/k/v weights, gate/up weights, and q/k/v biases where the decoder has them
+      const int64_t per_layer = cfg.text.attention_bias ? 3 : 2;
+      EXPECT_EQ(static_cast<int64_t>(casts.stacks()), per_layer * cfg.text.num_hidden_layers) << preset;
+    }
+  }
+}
+
 TEST(LinearPaths, WeightCastCacheCastsOnceAndFollowsInPlaceUpdates) {
   Restore restore;
   set_compute_dtype(at::kBFloat16);
