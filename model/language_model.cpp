@@ -49,9 +49,15 @@ DecoderLayerImpl::DecoderLayerImpl(const TextConfig& c, int64_t index) : c_(c), 
 namespace {
 
 /// x through several linear layers of the same input as one product over their stacked weights (q/k/v, gate/up):
-/// (..., Σ out_i), or undefined where that does not apply (autograd, no WeightCastCache alive, an active LoRA
-/// adapter, biases on some parts only). Each output is the same dot product as its own layer's.
+/// (..., Σ out_i), or undefined where that does not apply (autograd, no WeightCastCache alive, products in the
+/// weights' own dtype, an active LoRA adapter, biases on some parts only). Only where the weights are cast anyway
+/// (bf16 products of float32 weights): the stacked cast replaces the parts' casts, so it costs no extra memory.
+/// Each output is the same dot product as its own layer's.
 at::Tensor stacked_product(const at::Tensor& x, const std::vector<const LinearImpl*>& parts) {
+  if (compute_dtype() == x.scalar_type() || x.scalar_type() != at::kFloat ||
+      parts[0]->weight.scalar_type() == compute_dtype()) {
+    return {};
+  }
   std::vector<at::Tensor> weights, biases;
   for (const LinearImpl* p : parts) {
     if (p->has_lora() && adapters_enabled()) return {};
@@ -59,8 +65,7 @@ at::Tensor stacked_product(const at::Tensor& x, const std::vector<const LinearIm
     if (p->bias.defined()) biases.push_back(p->bias);
   }
   if (!biases.empty() && biases.size() != parts.size()) return {};
-  const at::ScalarType dtype = compute_dtype() != x.scalar_type() && x.scalar_type() == at::kFloat
-                                   ? compute_dtype() : weights[0].scalar_type();
+  const at::ScalarType dtype = compute_dtype();
   const at::Tensor w = WeightCastCache::stacked(weights, dtype);
   if (!w.defined()) return {};
   return model::linear(x, w, biases.empty() ? at::Tensor() : WeightCastCache::stacked(biases, dtype));

@@ -137,8 +137,8 @@ TEST(LinearPaths, FewRowSplitEqualsOneProduct) {
 }
 
 TEST(LinearPaths, StackedProductsUnderTheWeightCacheEqualSeparateOnes) {
-  // Under a WeightCastCache without autograd the decoder runs q/k/v and gate/up as one product each over stacked
-  // weights (biases too: the tiny-qwen2vl decoder has q/k/v biases); with an active LoRA adapter it does not.
+  // Under a WeightCastCache without autograd the decoder's bf16 products run q/k/v and gate/up as one product each
+  // over stacked weights (biases too: the tiny-qwen2vl decoder has q/k/v biases).
   Restore restore;
   for (const char* preset : {"tiny", "tiny-qwen2vl"}) {
     const VlmConfig cfg = preset_config(preset);
@@ -156,8 +156,9 @@ TEST(LinearPaths, StackedProductsUnderTheWeightCacheEqualSeparateOnes) {
       const auto stacked = m->token_logprobs(ids, mask, {}, target).logprobs;
       EXPECT_GT(separate.abs().sum().item<double>(), 0.0);
       EXPECT_LT(rel(stacked, separate), dtype == at::kFloat ? 1e-6 : 1e-3) << preset;
-      // per layer: q/k/v weights, gate/up weights, and q/k/v biases where the decoder has them
-      const int64_t per_layer = cfg.text.attention_bias ? 3 : 2;
+      // bf16 products: per layer q/k/v weights, gate/up weights, and q/k/v biases where the decoder has them;
+      // float32 products of float32 weights cast nothing, so nothing is stacked (no extra copy of the weights)
+      const int64_t per_layer = dtype == at::kFloat ? 0 : cfg.text.attention_bias ? 3 : 2;
       EXPECT_EQ(static_cast<int64_t>(casts.stacks()), per_layer * cfg.text.num_hidden_layers) << preset;
     }
   }
