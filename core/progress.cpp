@@ -52,8 +52,14 @@ void Progress::draw(bool final) {
   const double done = static_cast<double>(done_) / scale_, total = static_cast<double>(total_) / scale_;
   const double rate = elapsed > 0 ? done / elapsed : 0;
   const char* prec = scale_ > 1 ? "{:.1f}" : "{:.0f}";
-  std::string line = what_ + ": " + fmt::format(fmt::runtime(prec), done);
-  if (total_ > 0) line += "/" + fmt::format(fmt::runtime(prec), total);
+  // Appended piece by piece: `"/" + fmt::format(...)` trips a GCC 12 -O3 false positive (-Wrestrict).
+  std::string line = what_;
+  line += ": ";
+  line += fmt::format(fmt::runtime(prec), done);
+  if (total_ > 0) {
+    line += '/';
+    line += fmt::format(fmt::runtime(prec), total);
+  }
   line += " " + unit_;
   if (total_ > 0) line += fmt::format(" ({:.0f}%)", 100.0 * done / total);
   if (final) {

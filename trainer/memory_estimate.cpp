@@ -104,10 +104,16 @@ MemoryEstimate estimate_memory(const model::VlmConfig& m, const ExperimentConfig
     const double Tp = static_cast<double>(c.data.max_prompt_tokens);
     const double prompts = static_cast<double>(c.rollout.prompts_per_call);
     e.rollout.push_back({"weights", 4 * P, fmt::format("4 B x {}", billions(e.parameters))});
-    // The cache has the weights' dtype (float32; compute.rollout_dtype only changes the matmul products).
-    e.rollout.push_back({"KV cache", 2 * L * KVd * rows * T * 4,
-                         fmt::format("2 x {} layers x {} KV dims x {} rows x T={}", t.num_hidden_layers,
-                                     static_cast<int64_t>(KVd), static_cast<int64_t>(rows), static_cast<int64_t>(T))});
+    if (c.compute.rollout_dtype != "float32") {  // bfloat16, or auto where it may choose it (model/linear.h)
+      e.rollout.push_back({"bf16 weight casts", 2 * P, "2 B x parameters, held during a generation call"});
+    }
+    // The cache has the weights' dtype (float32; compute.rollout_dtype only changes the matmul products): each
+    // prompt's positions once (its G samples read them in place), and every sample's new tokens.
+    const double N = static_cast<double>(c.rollout.max_new_tokens);
+    e.rollout.push_back({"KV cache", 2 * L * KVd * (prompts * Tp + rows * N) * 4,
+                         fmt::format("2 x {} layers x {} KV dims x ({} prompts x {} + {} rows x {})", t.num_hidden_layers,
+                                     static_cast<int64_t>(KVd), c.rollout.prompts_per_call, c.data.max_prompt_tokens,
+                                     static_cast<int64_t>(rows), c.rollout.max_new_tokens)});
     e.rollout.push_back({"prefill attention", (fused_attention ? 0.0 : prompts * H * Tp * Tp * r) + prompts * Tp * (D + I) * r,
                          fmt::format("{} prompts x H x {}^2 scores, one layer at a time", c.rollout.prompts_per_call,
                                      c.data.max_prompt_tokens)});

@@ -36,8 +36,9 @@ struct MemoryEstimate {
 /// layer; trainer.gradient_checkpointing keeps each layer's input and one layer's activations), the
 /// target-position logits (3 x B x completion x vocab x 4 B), a trained vision tower's activations, and a
 /// fixed 2 GiB for the CUDA context, NCCL and allocator slack. T = data.max_prompt_tokens +
-/// rollout.max_new_tokens. Rollout: weights, the KV cache of prompts_per_call x group_size rows of T tokens,
-/// the prefill's attention scores and the sampling logits.
+/// rollout.max_new_tokens. Rollout: weights, their bf16 casts (rollout_dtype bfloat16 or auto), the KV cache
+/// (each prompt's positions once, every sample's new tokens), the prefill's attention scores and the sampling
+/// logits.
 MemoryEstimate estimate_memory(const model::VlmConfig& m, const ExperimentConfig& c, int64_t learner_ranks,
                                bool fused_attention);
 

@@ -44,10 +44,13 @@ TEST(MemoryEstimate, ParametersAndKvCacheEqualWhatSeerAllocates) {
     const MemoryEstimate e = estimate_memory(m, c, 1, false);
     EXPECT_DOUBLE_EQ(part(e.learner, "parameters"), bytes) << preset;
     EXPECT_DOUBLE_EQ(part(e.rollout, "weights"), bytes) << preset;
+    EXPECT_DOUBLE_EQ(part(e.rollout, "bf16 weight casts"), bytes / 2) << preset;
+    // generate(): one cache of the prompts, shared by their samples, and one of every sample's new tokens
     const int64_t rows = c.rollout.prompts_per_call * c.rollout.group_size;
-    const model::KvCache cache = policy->new_cache(rows, c.data.max_prompt_tokens + c.rollout.max_new_tokens);
+    const model::KvCache prompts = policy->new_cache(c.rollout.prompts_per_call, c.data.max_prompt_tokens);
+    const model::KvCache samples = policy->new_cache(rows, c.rollout.max_new_tokens);
     double kv = 0;
-    for (const auto* side : {&cache.k, &cache.v}) {
+    for (const auto* side : {&prompts.k, &prompts.v, &samples.k, &samples.v}) {
       for (const auto& t : *side) kv += static_cast<double>(t.numel() * t.element_size());
     }
     EXPECT_DOUBLE_EQ(part(e.rollout, "KV cache"), kv) << preset;
