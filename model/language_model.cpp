@@ -99,8 +99,7 @@ torch::Tensor DecoderLayerImpl::forward(const torch::Tensor& x, const RotaryTabl
   const double scale = 1.0 / std::sqrt(static_cast<double>(d));
   const auto i = static_cast<size_t>(index_);
   auto a = shared == nullptr ? attention(q, k, v, allowed, scale)  // (B, H, T, d)
-                             : attention_shared_prefix(q, k, v, allowed, shared->k[i], shared->v[i], shared->valid,
-                                                       shared->rows, scale);
+                             : attention_shared_prefix(q, k, v, allowed, shared->k[i], shared->v[i], shared->rows, scale);
   h = x + o_proj(a.transpose(1, 2).reshape({B, T, H * d}));
   auto m = post_attention_layernorm(h);
   if (const at::Tensor gate_up = stacked_product(m, {gate_proj.get(), up_proj.get()}); gate_up.defined()) {
@@ -133,6 +132,11 @@ torch::Tensor DecoderImpl::forward(const torch::Tensor& embeds, const torch::Ten
   auto k_idx = torch::arange(0, past + T, q_idx.options());
   auto causal = k_idx.unsqueeze(0) <= q_idx.unsqueeze(1);                  // (T, Tk)
   auto allowed = causal.unsqueeze(0) & key_valid.unsqueeze(1);              // (B, T, Tk)
+  if (shared != nullptr) {  // every query follows all of its prompt's keys: only the prompt's padding is masked
+    const auto counts = torch::tensor(shared->rows, torch::kLong).to(shared->valid.device());
+    const auto prompt = shared->valid.repeat_interleave(counts, 0);       // (B, Tp)
+    allowed = torch::cat({prompt.unsqueeze(1).expand({prompt.size(0), T, prompt.size(1)}), allowed}, -1);
+  }
   if (cache != nullptr) cache->valid.narrow(1, past, T).copy_(key_valid.narrow(1, past, T));
   // One cos/sin table for every layer. Decode steps of an M-RoPE model pass (B, T) positions (cache position
   // + rope delta), the same on all three streams, which is plain 1-D RoPE.

@@ -17,7 +17,8 @@ class DecoderLayerImpl : public torch::nn::Module {
   DecoderLayerImpl(const TextConfig& c, int64_t index);
   /// x (B, T, D); rotary cos/sin of the tokens' positions; allowed (B, T, Tk) bool over all keys (cache +
   /// new); cache: keys/values of these tokens are written at [cache->length, cache->length + T) when given;
-  /// shared: each row also attends to its shared prompt's keys before all of these (attention_shared_prefix).
+  /// shared: each row also attends to its shared prompt's keys first (attention_shared_prefix; `allowed` then
+  /// covers the prompt's keys, then the others).
   torch::Tensor forward(const torch::Tensor& x, const RotaryTable& rotary, const torch::Tensor& allowed,
                         KvCache* cache, const SharedKv* shared = nullptr);
 

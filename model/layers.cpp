@@ -96,10 +96,34 @@ torch::Tensor attention_eager(const torch::Tensor& q, const torch::Tensor& k, co
   return torch::matmul(probs, v).view({B, H, Tq, d});
 }
 
+namespace {
+
+/// Each prompt's rows times that prompt's matrix, as one product per prompt over all its rows:
+/// a (B, Hkv, Q, X) with rows[u] consecutive rows per prompt, m (U, Hkv, X, Y) -> (B, Hkv, Q, Y); one batched
+/// product when every prompt has the same number of rows (a rollout's G samples each).
+torch::Tensor per_prompt_product(const torch::Tensor& a, const torch::Tensor& m, const std::vector<int64_t>& rows) {
+  const int64_t B = a.size(0), Hkv = a.size(1), Q = a.size(2), X = a.size(3), U = m.size(0), Y = m.size(3);
+  if (std::all_of(rows.begin(), rows.end(), [&](int64_t n) { return n == rows[0]; })) {
+    const int64_t n = rows[0];
+    auto au = a.reshape({U, n, Hkv, Q, X}).permute({0, 2, 1, 3, 4}).reshape({U, Hkv, n * Q, X});
+    return torch::matmul(au, m).view({U, Hkv, n, Q, Y}).permute({0, 2, 1, 3, 4}).reshape({B, Hkv, Q, Y});
+  }
+  std::vector<torch::Tensor> parts;
+  int64_t start = 0;
+  for (int64_t u = 0; u < U; ++u) {
+    const int64_t n = rows[static_cast<size_t>(u)];
+    auto au = a.narrow(0, start, n).permute({1, 0, 2, 3}).reshape({Hkv, n * Q, X});
+    parts.push_back(torch::matmul(au, m[u]).view({Hkv, n, Q, Y}).permute({1, 0, 2, 3}));
+    start += n;
+  }
+  return torch::cat(parts, 0);
+}
+
+}  // namespace
+
 torch::Tensor attention_shared_prefix(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                       const torch::Tensor& allowed, const torch::Tensor& prefix_k,
-                                      const torch::Tensor& prefix_v, const torch::Tensor& prefix_valid,
-                                      const std::vector<int64_t>& rows, double scale) {
+                                      const torch::Tensor& prefix_v, const std::vector<int64_t>& rows, double scale) {
   const int64_t B = q.size(0), H = q.size(1), Tq = q.size(2), d = q.size(3), Hkv = k.size(1), Tk = k.size(2);
   const int64_t U = prefix_k.size(0), Tp = prefix_k.size(2);
   SEER_CHECK(H % Hkv == 0 && prefix_k.size(1) == Hkv, "attention: {} query heads, {} and {} key/value heads", H, Hkv,
@@ -108,58 +132,18 @@ torch::Tensor attention_shared_prefix(const torch::Tensor& q, const torch::Tenso
   int64_t sum = 0;
   for (int64_t n : rows) sum += n;
   SEER_CHECK(sum == B, "attention: the shared prompts' row counts add up to {}, the batch has {} rows", sum, B);
+  SEER_CHECK(allowed.size(-1) == Tp + Tk, "attention: the mask covers {} keys, the prompt and own keys are {} + {}",
+             allowed.size(-1), Tp, Tk);
   const int64_t rep = H / Hkv, Q = rep * Tq;  // query rows per key/value head and batch row
   const auto qg = q.reshape({B, Hkv, Q, d});
-  // Prompt scores, one product per prompt over all its rows: (Hkv, n·Q, d) · (Hkv, d, Tp); one batched product
-  // when every prompt has the same number of rows (a rollout's G samples each).
-  const bool even = std::all_of(rows.begin(), rows.end(), [&](int64_t n) { return n == rows[0]; });
-  std::vector<torch::Tensor> parts;
-  torch::Tensor prefix_scores;  // (B, Hkv, Q, Tp)
-  if (even) {
-    const int64_t n = rows[0];
-    auto qu = qg.reshape({U, n, Hkv, Q, d}).permute({0, 2, 1, 3, 4}).reshape({U, Hkv, n * Q, d});
-    prefix_scores = torch::matmul(qu, prefix_k.transpose(-1, -2)).view({U, Hkv, n, Q, Tp}).permute({0, 2, 1, 3, 4})
-                        .reshape({B, Hkv, Q, Tp});
-  } else {
-    int64_t start = 0;
-    for (int64_t u = 0; u < U; ++u) {
-      const int64_t n = rows[static_cast<size_t>(u)];
-      auto qu = qg.narrow(0, start, n).permute({1, 0, 2, 3}).reshape({Hkv, n * Q, d});
-      auto su = torch::matmul(qu, prefix_k[u].transpose(-1, -2));  // (Hkv, n·Q, Tp)
-      parts.push_back(su.view({Hkv, n, Q, Tp}).permute({1, 0, 2, 3}));
-      start += n;
-    }
-    prefix_scores = torch::cat(parts, 0);
-  }
-  auto own_scores = torch::matmul(qg, k.transpose(-1, -2));        // (B, Hkv, Q, Tk)
-  auto scores = torch::cat({prefix_scores, own_scores}, -1) * scale;
+  auto scores = torch::cat({per_prompt_product(qg, prefix_k.transpose(-1, -2), rows),  // (B, Hkv, Q, Tp)
+                            torch::matmul(qg, k.transpose(-1, -2))}, -1) * scale;      // (B, Hkv, Q, Tp + Tk)
   if (q.scalar_type() != torch::kDouble) scores = scores.to(torch::kFloat32);
-  auto counts = torch::tensor(rows, torch::TensorOptions().dtype(torch::kLong)).to(prefix_valid.device());
-  auto prefix_rows = prefix_valid.repeat_interleave(counts, 0);   // (B, Tp)
-  auto own = allowed.defined() ? allowed : torch::ones({B, Tq, Tk}, prefix_valid.options());
-  auto ok = torch::cat({prefix_rows.unsqueeze(1).expand({B, Tq, Tp}), own.expand({B, Tq, Tk})}, -1);  // (B, Tq, Tp+Tk)
-  scores = scores.view({B, Hkv, rep, Tq, Tp + Tk}).masked_fill(ok.logical_not().unsqueeze(1).unsqueeze(1),
+  scores = scores.view({B, Hkv, rep, Tq, Tp + Tk}).masked_fill(allowed.logical_not().unsqueeze(1).unsqueeze(1),
                                                               std::numeric_limits<float>::lowest());
   auto probs = torch::softmax(scores, -1).to(q.scalar_type()).view({B, Hkv, Q, Tp + Tk});
-  auto out = torch::matmul(probs.narrow(-1, Tp, Tk), v);           // (B, Hkv, Q, d)
-  auto prefix_probs = probs.narrow(-1, 0, Tp);
-  torch::Tensor prefix_out;  // (B, Hkv, Q, d)
-  if (even) {
-    const int64_t n = rows[0];
-    auto pu = prefix_probs.reshape({U, n, Hkv, Q, Tp}).permute({0, 2, 1, 3, 4}).reshape({U, Hkv, n * Q, Tp});
-    prefix_out = torch::matmul(pu, prefix_v).view({U, Hkv, n, Q, d}).permute({0, 2, 1, 3, 4}).reshape({B, Hkv, Q, d});
-  } else {
-    parts.clear();
-    int64_t start = 0;
-    for (int64_t u = 0; u < U; ++u) {
-      const int64_t n = rows[static_cast<size_t>(u)];
-      auto pu = prefix_probs.narrow(0, start, n).permute({1, 0, 2, 3}).reshape({Hkv, n * Q, Tp});
-      parts.push_back(torch::matmul(pu, prefix_v[u]).view({Hkv, n, Q, d}).permute({1, 0, 2, 3}));
-      start += n;
-    }
-    prefix_out = torch::cat(parts, 0);
-  }
-  return (out + prefix_out).view({B, H, Tq, d});
+  auto out = per_prompt_product(probs.narrow(-1, 0, Tp), prefix_v, rows) + torch::matmul(probs.narrow(-1, Tp, Tk), v);
+  return out.reshape({B, H, Tq, d});
 }
 
 }  // namespace seer::model

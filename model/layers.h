@@ -42,14 +42,13 @@ torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const to
 torch::Tensor attention_eager(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                               const torch::Tensor& allowed, double scale);
 /// attention() over two key segments: first the keys of the row's shared prompt (prefix_k/v (U, Hkv, Tp, d), read by
-/// `rows[u]` consecutive rows each, masked by prefix_valid (U, Tp) only: every query follows them), then the row's
-/// own keys k/v (B, Hkv, Tk, d) masked by `allowed` (B, Tq, Tk). One softmax over both, so the result is
-/// attention() over the concatenated keys (model/kv_cache.h SharedKv), without copying the prompt per row.
-/// Differentiable in every tensor (the prompt's gradient sums over its rows). Returns (B, H, Tq, d).
+/// `rows[u]` consecutive rows each), then the row's own keys k/v (B, Hkv, Tk, d); `allowed` (B, Tq, Tp + Tk) bool
+/// covers both. One softmax over both, so the result is attention() over the concatenated keys
+/// (model/kv_cache.h SharedKv), without copying the prompt per row. Differentiable in every tensor (the prompt's
+/// gradient sums over its rows). Returns (B, H, Tq, d).
 torch::Tensor attention_shared_prefix(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                       const torch::Tensor& allowed, const torch::Tensor& prefix_k,
-                                      const torch::Tensor& prefix_v, const torch::Tensor& prefix_valid,
-                                      const std::vector<int64_t>& rows, double scale);
+                                      const torch::Tensor& prefix_v, const std::vector<int64_t>& rows, double scale);
 /// Whether attention() runs scaled_dot_product_attention in this build.
 bool attention_is_sdpa();
 

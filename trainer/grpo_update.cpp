@@ -249,18 +249,19 @@ PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW
       micro.push_back(std::move(mc));
     }
   }
-  // Image features a model's pass over `mc` reads: every row's (plain) or each shared prompt's once.
-  auto projected = [&](model::Vlm& m, const Micro& mc) {
-    const at::Tensor& images = mc.shared ? mc.prompt_images : mc.batch.images;
+  // What a model's pass over `mc` reads, shared (each prompt once) or not (every row): its prompts, and their image
+  // features from the vision pass above (`project`) or from a vision pass of this model (`own_tower`).
+  auto shared_of = [](const Micro& mc, bool share) { return share && mc.shared ? &*mc.shared : nullptr; };
+  auto features = [&](model::Vlm& m, const Micro& mc, bool share, bool own_tower) {
+    if (own_tower) {
+      if (shared_of(mc, share) != nullptr) return features_of(m, mc.prompt_rows);
+      std::vector<size_t> rows(mc.end - mc.begin);
+      std::iota(rows.begin(), rows.end(), mc.begin);
+      return features_of(m, rows);
+    }
+    const at::Tensor& images = shared_of(mc, share) != nullptr ? mc.prompt_images : mc.batch.images;
     return images.defined() ? m.project(images) : at::Tensor();
   };
-  auto rows_of = [&](const Micro& mc) {
-    if (mc.shared) return mc.prompt_rows;
-    std::vector<size_t> rows(mc.end - mc.begin);
-    std::iota(rows.begin(), rows.end(), mc.begin);
-    return rows;
-  };
-  auto shared_of = [](const Micro& mc) { return mc.shared ? &*mc.shared : nullptr; };
 
   // Global denominators per mini-batch and global counts, one collective.
   at::Tensor counts = at::zeros({o.mini_batches + 2}, at::kDouble);
@@ -286,8 +287,8 @@ PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW
     torch::NoGradGuard no_grad;
     model::WeightCastCache casts;  // bf16 products: each weight cast once for all micro-batches
     for (Micro& mc : micro) {
-      mc.old = policy.token_logprobs(mc.batch.ids, mc.batch.attention, projected(policy, mc), mc.batch.target,
-                                     o.temperature, false, mc.positions, shared_of(mc)).logprobs;
+      mc.old = policy.token_logprobs(mc.batch.ids, mc.batch.attention, features(policy, mc, true, false),
+                                     mc.batch.target, o.temperature, false, mc.positions, shared_of(mc, true)).logprobs;
     }
   }
   st.seconds_old = since(t0);
@@ -298,9 +299,9 @@ PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW
     std::optional<model::AdaptersOff> base_only;  // LoRA: the reference is the policy without its adapters
     if (reference == &policy) base_only.emplace();
     for (Micro& mc : micro) {
-      const at::Tensor feats = o.reference_shares_vision ? projected(*reference, mc) : features_of(*reference, rows_of(mc));
+      const at::Tensor feats = features(*reference, mc, true, !o.reference_shares_vision);
       mc.ref = reference->token_logprobs(mc.batch.ids, mc.batch.attention, feats, mc.batch.target, o.temperature, false,
-                                         mc.positions, shared_of(mc)).logprobs;
+                                         mc.positions, shared_of(mc, true)).logprobs;
     }
   }
   st.seconds_ref = since(t0);
@@ -354,15 +355,10 @@ PolicyUpdateStats policy_update(model::Vlm& policy, model::Vlm* reference, AdamW
         const bool first = epoch == 0;
         // A trainable vision tower runs inside the differentiated pass; a frozen one was run once above.
         // Activation checkpointing recomputes layers from their input alone: the policy pass then runs unshared.
-        const model::SharedPrompts* share = policy.gradient_checkpointing() ? nullptr : shared_of(mc);
-        std::vector<size_t> rows(mc.end - mc.begin);
-        std::iota(rows.begin(), rows.end(), mc.begin);
-        at::Tensor feats = !frozen ? features_of(policy, share != nullptr ? mc.prompt_rows : rows)
-                           : share != nullptr ? projected(policy, mc)
-                           : mc.batch.images.defined() ? policy.project(mc.batch.images)
-                                                       : at::Tensor();
-        auto lp = policy.token_logprobs(mc.batch.ids, mc.batch.attention, feats, mc.batch.target, o.temperature,
-                                        first || o.entropy_coef != 0.0, mc.positions, share);
+        const bool share = !policy.gradient_checkpointing();
+        auto lp = policy.token_logprobs(mc.batch.ids, mc.batch.attention, features(policy, mc, share, !frozen),
+                                        mc.batch.target, o.temperature, first || o.entropy_coef != 0.0, mc.positions,
+                                        shared_of(mc, share));
         at::Tensor logp = lp.logprobs;
         at::Tensor old = single_pass ? logp.detach() : mc.old;
         const at::Tensor& mask = mc.batch.target;

@@ -36,15 +36,16 @@ void expect_attention_over_concatenated_keys(const std::vector<int64_t>& rows) {
   auto allowed = torch::ones({Tq, Tk}, torch::kBool).tril().unsqueeze(0).repeat({B, 1, 1});
   allowed[5][2][2] = false;  // a padded own key
   auto w = torch::randn({B, H, Tq, d});
-  auto shared = attention_shared_prefix(q, k, v, allowed, pk, pv, pvalid, rows, 0.3);
+  // The mask over both segments: each row's prompt padding, then its own causal keys.
+  auto counts = torch::tensor(rows, torch::kLong);
+  auto ok = torch::cat({pvalid.repeat_interleave(counts, 0).unsqueeze(1).expand({B, Tq, Tp}), allowed}, 2);
+  auto shared = attention_shared_prefix(q, k, v, ok, pk, pv, rows, 0.3);
   (shared * w).sum().backward();
   std::vector<torch::Tensor> g_shared = {q.grad().clone(), k.grad().clone(), v.grad().clone(), pk.grad().clone(),
                                          pv.grad().clone()};
   for (auto* t : {&q, &k, &v, &pk, &pv}) t->mutable_grad().zero_();
   // Reference: each row's prompt copied in front of its own keys.
-  auto counts = torch::tensor(rows, torch::kLong);
   auto kk = torch::cat({pk.repeat_interleave(counts, 0), k}, 2), vv = torch::cat({pv.repeat_interleave(counts, 0), v}, 2);
-  auto ok = torch::cat({pvalid.repeat_interleave(counts, 0).unsqueeze(1).expand({B, Tq, Tp}), allowed}, 2);
   auto plain = attention_eager(q, kk, vv, ok, 0.3);
   (plain * w).sum().backward();
   EXPECT_LT(rel(shared.detach(), plain.detach()), 1e-6);
@@ -53,7 +54,8 @@ void expect_attention_over_concatenated_keys(const std::vector<int64_t>& rows) {
     EXPECT_GT(g_plain[i].abs().sum().item<double>(), 0.0) << i;
     EXPECT_LT(rel(g_shared[i], g_plain[i]), 1e-5) << i;
   }
-  EXPECT_THROW(attention_shared_prefix(q, k, v, allowed, pk, pv, pvalid, {2, 1, 2}, 0.3), Error);
+  EXPECT_THROW(attention_shared_prefix(q, k, v, ok, pk, pv, {2, 1, 2}, 0.3), Error);
+  EXPECT_THROW(attention_shared_prefix(q, k, v, allowed, pk, pv, rows, 0.3), Error);  // a mask without the prompt
 }
 
 TEST(SharedPromptAttention, EqualsAttentionOverConcatenatedKeys) {
